@@ -1,0 +1,1 @@
+"""Execution: working-time calendar, SpiffWorkflow runtime, safe expressions (no Flask, no database)."""

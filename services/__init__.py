@@ -1,0 +1,1 @@
+"""Use cases over the database; the service layer owns transactions and authorization."""

@@ -1,0 +1,50 @@
+"""The Flask app factory (ứng dụng web)."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from web import config as config_module
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from the environment; `overrides` is for tests and tools.
+
+    Raises config.ConfigError (naming the variable) when the environment is wrong.
+    """
+    settings = config_module.from_environment(os.environ)
+    settings.update(overrides or {})
+    if "SQLALCHEMY_DATABASE_URI" in (overrides or {}):
+        # Overrides go through the same validation as DATABASE_URL.
+        settings["SQLALCHEMY_DATABASE_URI"] = config_module.database_url(
+            {"DATABASE_URL": settings["SQLALCHEMY_DATABASE_URI"]})
+
+    app = Flask(__name__, instance_path=str(config_module.instance_path()))
+    app.config.update(settings)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from web.extensions import babel, csrf, db, login_manager, migrate
+    from web import i18n
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    login_manager.init_app(app)
+
+    with app.app_context():
+        from services.db import tune_sqlite
+        tune_sqlite(db.engine)
+
+    from web import auth, admin, errors, main
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(admin.bp)
+    errors.register(app)
+    i18n.register(app)
+
+    if not app.debug:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return app

@@ -1,0 +1,85 @@
+"""Configuration from the environment (cấu hình).
+
+Everything a deployment sets comes from environment variables so that the same code runs embedded
+(SQLite under instance/) and in production (PostgreSQL, several gunicorn processes).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable and the cause."""
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("QUYTRINH_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+
+
+def database_url(environ=os.environ) -> str:
+    """The database URL, validated: a malformed one is a ConfigError naming DATABASE_URL."""
+    raw = environ.get("DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite:///{instance_path() / 'quytrinh.db'}"
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL is malformed: {exc}") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL uses the unsupported database '{backend}': use sqlite:/// or postgresql://"
+        )
+    if backend == "postgresql" and url.drivername in ("postgresql", "postgres"):
+        # psycopg 3 is the driver we ship; SQLAlchemy's bare "postgresql" means psycopg2.
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def secret_key(environ=os.environ) -> str:
+    """SECRET_KEY from the environment; embedded installs get one generated once into instance/."""
+    key = environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if environ.get("QUYTRINH_ENV") == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set: QUYTRINH_ENV=production refuses to start without a fixed secret key "
+            "(sessions and CSRF tokens would not survive a restart or work across processes)"
+        )
+    path = instance_path() / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_environment(environ=os.environ) -> dict:
+    """The Flask config mapping for this environment."""
+    production = environ.get("QUYTRINH_ENV") == "production"
+    return {
+        "SECRET_KEY": secret_key(environ),
+        "SQLALCHEMY_DATABASE_URI": database_url(environ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LOGIN_MAX_FAILURES": int(environ.get("QUYTRINH_LOGIN_MAX_FAILURES", 5)),
+        "LOGIN_LOCKOUT_MINUTES": int(environ.get("QUYTRINH_LOGIN_LOCKOUT_MINUTES", 15)),
+        "MAX_CONTENT_LENGTH": int(environ.get("QUYTRINH_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        "QUYTRINH_ENV": environ.get("QUYTRINH_ENV", "development"),
+    }

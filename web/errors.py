@@ -1,0 +1,49 @@
+"""Error pages: every error says what was wrong, none shows a traceback (trang lỗi)."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from services.errors import ServiceError
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _render(status: int, title: str, message: str):
+    if _wants_json():
+        return {"error": {"status": status, "title": title, "message": message}}, status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return _render(400, _("Form expired"), _(
+            "The form's security token is missing or expired. Reload the page and submit it again."))
+
+    @app.errorhandler(ServiceError)
+    def _service(exc: ServiceError):
+        return _render(exc.status, _("The request could not be carried out"), _(exc.template, **exc.params))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        titles = {
+            400: _("Bad request"), 401: _("Please log in"), 403: _("Access denied"),
+            404: _("Page not found"), 405: _("Method not allowed"), 413: _("File too large"),
+        }
+        messages = {
+            403: _("Your roles do not allow this page or action."),
+            404: _("The page you asked for does not exist."),
+            413: _("The upload is larger than the allowed size."),
+        }
+        return _render(exc.code or 500, titles.get(exc.code, exc.name), messages.get(exc.code, exc.description or ""))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(500, _("Internal error"), _(
+            "Something went wrong on our side; nothing was saved half-way. The error has been logged."))

@@ -1,0 +1,46 @@
+"""Language and time zone choice: Vietnamese first, English on request (ngôn ngữ)."""
+from __future__ import annotations
+
+from flask import Flask, redirect, request, session, url_for
+from flask_babel import format_datetime
+from flask_login import current_user
+
+LANGUAGES = ("vi", "en")
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
+        return current_user.locale
+    return "vi"
+
+
+def select_timezone() -> str:
+    return "Asia/Ho_Chi_Minh"
+
+
+def register(app: Flask) -> None:
+    @app.get("/lang/<code>")
+    def set_language(code: str):
+        if code in LANGUAGES:
+            session["lang"] = code
+        target = request.referrer or url_for("main.index")
+        # Only same-site referrers: an open redirect here would be a phishing aid.
+        if not target.startswith(request.host_url):
+            target = url_for("main.index")
+        return redirect(target)
+
+    @app.template_filter("dt")
+    def _dt(value):
+        """dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh, whatever the UI language."""
+        return format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+
+    @app.template_filter("d")
+    def _d(value):
+        return format_datetime(value, "dd/MM/yyyy") if value else ""
+
+    @app.context_processor
+    def _lang():
+        return {"current_lang": select_locale(), "languages": LANGUAGES}
