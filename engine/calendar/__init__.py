@@ -21,6 +21,8 @@ from engine.calendar.schedule import (
 from engine.calendar.working import (
     DEFAULT_PERIODS,
     DEFAULT_RECEIPT_CUTOFF,
+    FIRST_YEAR,
+    LAST_YEAR,
     TIMEZONE,
     WorkingCalendar,
     default_calendar,
@@ -32,6 +34,8 @@ __all__ = [
     "DEFAULT_PERIODS",
     "DEFAULT_RECEIPT_CUTOFF",
     "TIMEZONE",
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "DayEntry",
     "ScheduleError",
     "WorkingCalendar",

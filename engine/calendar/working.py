@@ -14,10 +14,12 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import MAXYEAR, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from holidays.countries.vietnam import Vietnam
 
 from engine.calendar.amounts import days_to_minutes
 from engine.calendar.schedule import (
@@ -34,6 +36,9 @@ TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_PERIODS = ((time(7, 0), time(11, 30)), (time(13, 30), time(17, 0)))
 DEFAULT_RECEIPT_CUTOFF = time(15, 0)
 DATA_FORMAT = 1
+# Tết and Giỗ Tổ need lunar dates, which the holidays package converts for these years only;
+# refusing instants outside them beats silently dropping Tết from a due date.
+FIRST_YEAR, LAST_YEAR = Vietnam.start_year, Vietnam.end_year
 _DAY = timedelta(days=1)
 
 
@@ -196,18 +201,22 @@ class WorkingCalendar:
         return found
 
     def _build_year(self, year: int) -> _Year:
-        if not 1 <= year <= MAXYEAR:
-            raise ValueError(f"year {year} is outside the calendar's range")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(
+                f"year {year} is outside the calendar's range {FIRST_YEAR}-{LAST_YEAR}"
+            )
         schedule = self.schedule_for(year)
         off, extra = schedule.off_dates, schedule.work_dates
         day, working = date(year, 1, 1), []
         while day.year == year:
             if day not in off and (day.weekday() not in self._weekend or day in extra):
                 working.append(day.toordinal())
-            if day == date.max:
-                break
             day += _DAY
         return _Year(frozenset(working), tuple(working))
+
+    def working_day_count(self, year: int) -> int:
+        """How many working days ``year`` has."""
+        return len(self._year(year).ordinals)
 
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is worked (a datetime is first taken to its local date)."""
@@ -224,8 +233,8 @@ class WorkingCalendar:
     def _nth_working_day_after(self, day: date, n: int) -> date:
         ordinal, year = day.toordinal(), day.year
         while True:
-            if year > MAXYEAR:
-                raise ValueError("the result is beyond the calendar's range")
+            if year > LAST_YEAR:
+                raise ValueError(f"the result is beyond the calendar's range (year {LAST_YEAR})")
             ordinals = self._year(year).ordinals
             index = bisect_right(ordinals, ordinal)
             available = len(ordinals) - index
