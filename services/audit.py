@@ -71,7 +71,7 @@ def record(session: Session, actor: str, action: str, obj: str, payload: dict | 
         prev_hash=prev, hash=event_hash(prev, seq, at, actor or ANONYMOUS, action, obj, payload_json),
     )
     session.add(event)
-    session.flush([event])
+    session.flush()
     return event
 
 

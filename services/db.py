@@ -22,12 +22,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def tune_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE for SQLite engines.
+WRITE_OPTION = "quytrinh_write"
 
-    BEGIN IMMEDIATE takes the write lock when a transaction starts: a read-then-write transaction
-    (every step completion, every audit append) can then never fail half-way with "database is
-    locked" because another writer slipped in between its read and its write.
+
+def tune_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for write transactions on SQLite.
+
+    A write transaction (services.uow.transaction) takes the write lock when it starts: a
+    read-then-write use case (every step completion, every audit append) can then never fail
+    half-way with "database is locked" because another writer slipped in between its read and its
+    write. Read-only transactions stay deferred so that readers never block writers (WAL).
     """
     if engine.dialect.name != "sqlite":
         return
@@ -44,4 +48,4 @@ def tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")

@@ -4,12 +4,23 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
+
+from services.db import WRITE_OPTION
 
 
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
-    """Commit what the block did, or roll all of it back: nothing is ever half-written."""
+    """Commit what the block did, or roll all of it back: nothing is ever half-written.
+
+    A read transaction left open by the caller (a page that looked things up first) is ended, so
+    that the write transaction starts fresh and, on SQLite, with the write lock.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE_OPTION: True})
     try:
         yield session
         session.commit()
