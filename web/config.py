@@ -31,7 +31,8 @@ def database_url(environ=os.environ) -> str:
         return f"sqlite:///{instance_path() / 'quytrinh.db'}"
     try:
         url = make_url(raw)
-    except ArgumentError as exc:
+        url.port  # noqa: B018 — a non-numeric port only fails when read
+    except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"DATABASE_URL is malformed: {exc}") from None
     backend = url.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
