@@ -1,0 +1,128 @@
+"""The linter (kiểm tra quy trình): one entry point for the CLI, the services and the runtime.
+
+::
+
+    report = lint(data)                         # never raises on the file's account
+    procedure = parse_procedure(data)           # ProcedureError when it cannot be run
+
+Order: size → hardened XML → structure (supported elements, references) → profile (process
+and step properties) → scripts and conditions → time budget and VP review on the flow graph →
+SpiffWorkflow specs. The graph checks need a sound structure and are skipped when it is not;
+SpiffWorkflow is only run when nothing would make it fail or run uploaded code.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, BinaryIO
+
+from bpmn.checks import check_budget, check_conditions, check_scripts, check_vp_review
+from bpmn.flatten import flow_graph
+from bpmn.i18n import N_, message
+from bpmn.loader import DEFAULT_MAX_BYTES, IntakeError, load_xml, read_limited
+from bpmn.procedure import Procedure
+from bpmn.profile import format_fraction
+from bpmn.report import (
+    BPMN_INVALID, BPMN_UNSUPPORTED, CONDITION_INVALID, SCRIPT_FORBIDDEN, XML_UNSAFE, Budget, Report,
+    TaskSummary,
+)
+from bpmn.roles import KNOWN_ROLES
+from bpmn.spiff import SpecError, build_specs
+from bpmn.steps import Overrides, read_process, read_tasks
+from bpmn.structure import read_model
+
+Source = bytes | bytearray | memoryview | BinaryIO
+# A BPMN_INVALID found after the structure (a tthc.step or tthc.reduction value) does not stop
+# SpiffWorkflow; these do.
+_BLOCKS_SPECS = frozenset({XML_UNSAFE, BPMN_UNSUPPORTED, SCRIPT_FORBIDDEN, CONDITION_INVALID})
+
+
+class ProcedureError(Exception):
+    """The procedure cannot be built or run; ``report`` says why."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(", ".join(report.codes()) or "procedure could not be built")
+        self.report = report
+
+
+def lint(source: Source, *, legal_days: Any = None, authority: Any = None, reduction: Any = None,
+         max_bytes: int = DEFAULT_MAX_BYTES, known_roles: Collection[str] = KNOWN_ROLES) -> Report:
+    """Check a BPMN file against the TTHC profile and policy; return the :class:`Report`.
+
+    *source* is the file's bytes or a binary file object (read at most ``max_bytes + 1``).
+    *legal_days*, *authority* and *reduction* override the process properties (strings or
+    numbers, as typed in a form); an unusable override raises
+    :class:`~bpmn.steps.InvalidOption` before the file is looked at. Anything wrong with the
+    file itself, including an unexpected failure, is reported, never raised.
+    """
+    overrides = Overrides.parse(legal_days, authority, reduction)
+    report = Report()
+    try:
+        _lint(source, overrides, max_bytes, frozenset(known_roles), report)
+    except IntakeError as exc:
+        report.error(exc.code, exc.element, exc.message)
+    except Exception as exc:  # noqa: BLE001 - a report, never a traceback
+        report.error(BPMN_INVALID, report.process_id, message(
+            N_("The linter stopped on an unexpected problem (%(kind)s); the file could not be checked."),
+            kind=type(exc).__name__))
+    return report
+
+
+def parse_procedure(source: Source, *, legal_days: Any = None, authority: Any = None,
+                    reduction: Any = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                    known_roles: Collection[str] = KNOWN_ROLES) -> Procedure:
+    """The :class:`Procedure` of a BPMN file, parsed once per version for the runtime.
+
+    Raises :class:`ProcedureError` (with the report) when the file cannot be run: unreadable,
+    unsupported, or containing code. Policy findings (budget, VP review, allocations) do not
+    stop it — publishing is gated on :func:`lint` by the services.
+    """
+    report = lint(source, legal_days=legal_days, authority=authority, reduction=reduction,
+                  max_bytes=max_bytes, known_roles=known_roles)
+    if report.procedure is None or report.exit_code == 2:
+        raise ProcedureError(report)
+    return report.procedure
+
+
+def _lint(source: Source, overrides: Overrides, max_bytes: int, known_roles: frozenset[str],
+          report: Report) -> None:
+    root = load_xml(read_limited(source, max_bytes))
+    model = read_model(root, report)
+    if model is None:
+        return
+    structural = bool(report.errors)
+    report.names = {node_id: node.name for node_id, node in model.nodes.items() if node.name}
+
+    process = read_process(model, report, overrides)
+    report.authority, report.code = process.authority, process.code
+    report.reduction = format_fraction(process.reduction)
+    tasks = read_tasks(model, report, known_roles)
+    report.tasks = {t.id: TaskSummary(t.id, t.name, t.kind, t.lane, t.role, t.step, t.allocation_minutes)
+                    for t in tasks.values()}
+    check_scripts(model, report)
+    conditions = check_conditions(model, report)
+    if structural:
+        report.budget = Budget(process.legal_minutes, process.target_minutes)
+        return
+
+    graph = flow_graph(model, {t.id: t.allocation_minutes or 0 for t in tasks.values()})
+    report.budget = check_budget(model, graph, process, report)
+    check_vp_review(model, graph, process, tasks, report)
+
+    if any(issue.code in _BLOCKS_SPECS for issue in report.errors):
+        return
+    try:
+        spec, subprocess_specs = build_specs(root, model.process_id, tasks)
+    except SpecError as exc:
+        if exc.too_deep:
+            report.error(BPMN_UNSUPPORTED, model.process_id, message(
+                N_("Process '%(id)s' is too long a chain of steps for the engine to build; "
+                   "shorten it or split it into sub-processes."), id=model.process_id))
+        else:
+            element = exc.element if exc.element in model.nodes else model.process_id
+            report.error(BPMN_INVALID, element, message(
+                N_("SpiffWorkflow could not build the process at '%(id)s'; check that element's "
+                   "type, flows and settings."), id=element))
+        return
+    report.procedure = Procedure(process, tasks, spec, subprocess_specs, conditions,
+                                 report.budget.allocated_minutes or 0, report.budget.critical_path)
+
