@@ -47,9 +47,9 @@ class FormField:
 class TaskProfile:
     """A human step (bước xử lý) with its TTHC properties resolved.
 
-    ``allocation_minutes`` is ``None`` when tthc.allocation is missing or unreadable; ``step`` is
-    tthc.step, or ``chairman_approval`` inferred for a task of the chu_tich/pho_chu_tich role
-    that names no step (a submission to the Chairman is one whatever it is called).
+    ``allocation_minutes`` is ``None`` when tthc.allocation is missing or unreadable. Only
+    ``step`` (tthc.step) carries policy meaning: a ``chu_tich`` role alone does not make a task
+    the provincial Chairman's approval (a commune chairman holds that role too).
     """
 
     id: str
@@ -61,7 +61,6 @@ class TaskProfile:
     allocation_minutes: int | None
     properties: dict[str, str] = field(default_factory=dict)
     form_fields: tuple[FormField, ...] = ()
-    step_inferred: bool = False
 
     def tthc(self) -> dict[str, Any]:
         """The resolved profile as plain data (stored in the task spec's extensions)."""

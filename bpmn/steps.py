@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from bpmn.i18n import N_, message
-from bpmn.procedure import CHAIRMAN_APPROVAL, HUMAN_TASKS, FormField, ProcessProfile, TaskProfile
+from bpmn.procedure import HUMAN_TASKS, FormField, ProcessProfile, TaskProfile
 from bpmn.profile import (
     CAMUNDA_NS, DEFAULT_REDUCTION, ProfileValueError, legal_minutes, parse_allocation,
     parse_authority, parse_legal_days, parse_reduction, parse_step, read_properties, target_minutes,
@@ -26,7 +26,6 @@ from bpmn.report import (
 from bpmn.roles import role_from_lane
 from bpmn.structure import Model
 
-CHAIRMAN_ROLES = frozenset({"chu_tich", "pho_chu_tich"})
 _C = f"{{{CAMUNDA_NS}}}"
 
 
@@ -139,11 +138,8 @@ def _read_task(node, report: Report, known_roles: Collection[str]) -> TaskProfil
                 name=label, id=node.id, value=raw_step[:64], reason=exc.reason))
 
     role = _read_role(node, label, properties, report, known_roles)
-    inferred = step is None and not raw_step and role in CHAIRMAN_ROLES
-    if inferred:
-        step = CHAIRMAN_APPROVAL
     return TaskProfile(node.id, node.name, node.kind, node.lane, role, step, minutes,
-                       properties, read_form_fields(node.element), inferred)
+                       properties, read_form_fields(node.element))
 
 
 def _read_allocation(task_id, label, properties, conflicts, report: Report) -> int | None:

@@ -52,6 +52,8 @@ _TRIGGER_DEFINITIONS = frozenset({
 _DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?", re.I)
 _NCNAME = re.compile(r"[^\W\d][\w.\-]*\Z")
 _XINCLUDE = "{http://www.w3.org/2001/XInclude}include"
+_ID_NAMESPACES = (f"{_B}*", "{http://www.omg.org/spec/BPMN/20100524/DI}*",
+                  "{http://www.omg.org/spec/DD/20100524/DI}*", "{http://www.omg.org/spec/DD/20100524/DC}*")
 
 
 @dataclass
@@ -116,7 +118,9 @@ def _check_document(root: etree._Element, report: Report) -> None:
         report.error(XML_UNSAFE, None, message(
             N_("The file refers to other documents (XInclude or bpmn:import); external references are not allowed.")))
     seen: set[str] = set()
-    for element in root.iter(etree.Element):
+    # Only BPMN and diagram elements have document-wide ids; extension elements (a form
+    # field's id, for instance) are names local to their owner.
+    for element in root.iter(*_ID_NAMESPACES):
         element_id = element.get("id")
         if element_id is None:
             kind = local(element)
