@@ -6,12 +6,15 @@ Codes are illustrative e-identifiers in the H01 tree, not the province's officia
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import accounts, audit
-from services.models import OrgUnit, Role, RoleAssignment, User
+import bpmn
+from bpmn import lint as lint_bpmn
+from services import accounts, audit, procedures
+from services.models import OrgUnit, Procedure, Role, RoleAssignment, User
 from services.roles import ROLES
 from services.uow import transaction
 
@@ -26,6 +29,7 @@ ORG_UNITS: list[tuple[str, str, str, str | None]] = [
     ("H01.10", "Sở Tài chính", "department", "H01"),
     ("H01.15", "Sở Xây dựng", "department", "H01"),
     ("H01.18", "Sở Nông nghiệp và Môi trường", "department", "H01"),
+    ("H01.19", "Công an tỉnh An Giang", "department", "H01"),
     ("H01.20", "Sở Tư pháp", "department", "H01"),
     ("H01.21", "Sở Nội vụ", "department", "H01"),
     ("H01.60", "UBND phường Long Xuyên", "commune", "H01"),
@@ -38,14 +42,20 @@ ORG_UNITS: list[tuple[str, str, str, str | None]] = [
 ACCOUNTS: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("admin", "Quản trị hệ thống", [("admin", "H01")]),
     ("thanhtra", "Trần Thị Kiểm Soát", [("auditor", "H01")]),
-    ("thietke", "Lê Văn Thiết Kế", [("designer", "H01.15"), ("designer", "H01.10"), ("designer", "H01.60")]),
+    ("thietke", "Lê Văn Thiết Kế", [("designer", "H01.15"), ("designer", "H01.21"), ("designer", "H01.10"),
+                                    ("designer", "H01.60")]),
     ("motcua", "Nguyễn Thị Một Cửa", [("mot_cua", "H01.02")]),
     ("vanthu.so", "Phạm Văn Thư", [("van_thu", "H01.15")]),
     ("chuyenvien", "Võ Minh Chuyên", [("chuyen_vien", "H01.15")]),
     ("lanhdaophong", "Đặng Văn Phòng", [("lanh_dao_phong", "H01.15")]),
     ("lanhdaoso", "Huỳnh Thanh Sở", [("lanh_dao_so", "H01.15")]),
+    ("vanthu.noivu", "Kiều Thị Văn Thư", [("van_thu", "H01.21")]),
+    ("chuyenvien.noivu", "Tạ Minh Nội Vụ", [("chuyen_vien", "H01.21")]),
+    ("lanhdaophong.noivu", "Lâm Văn Phòng", [("lanh_dao_phong", "H01.21")]),
+    ("lanhdaoso.noivu", "Quách Thị Giám Đốc", [("lanh_dao_so", "H01.21")]),
     ("chuyenvien.taichinh", "Lý Thị Tài Chính", [("chuyen_vien", "H01.10")]),
     ("chuyenvien.nnmt", "Trương Văn Môi Trường", [("chuyen_vien", "H01.18")]),
+    ("canbo.pccc", "Sơn Văn Phòng Cháy", [("chuyen_vien", "H01.19")]),
     ("vp.chuyenvien", "Bùi Thị Thẩm Tra", [("vp_chuyen_vien", "H01.01")]),
     ("vp.lanhdao", "Hồ Văn Chánh", [("vp_lanh_dao", "H01.01")]),
     ("vanthu.ubnd", "Mai Thị Phát Hành", [("van_thu", "H01.01")]),
@@ -53,7 +63,7 @@ ACCOUNTS: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("phochutich", "Trần Văn Phó", [("pho_chu_tich", "H01")]),
     ("motcua.longxuyen", "Lê Thị Tiếp Nhận", [("mot_cua", "H01.60.01")]),
     ("tuphap.longxuyen", "Phan Văn Hộ Tịch", [("chuyen_vien", "H01.60")]),
-    ("chutich.longxuyen", "Châu Văn Xã", [("lanh_dao_so", "H01.60")]),
+    ("chutich.longxuyen", "Châu Văn Xã", [("chu_tich", "H01.60")]),
     ("motcua.myhoahung", "Đỗ Thị Một Cửa", [("mot_cua", "H01.61.01")]),
 ]
 
@@ -63,6 +73,7 @@ class DemoReport:
     created_units: int = 0
     created_users: int = 0
     granted_roles: int = 0
+    published: list[str] = field(default_factory=list)
     accounts: list[tuple[str, str, str]] = field(default_factory=list)  # username, password, roles
 
 
@@ -71,6 +82,7 @@ def load(session: Session) -> DemoReport:
     _ensure_roles(session)
     _load_units(session, report)
     _load_accounts(session, report)
+    _load_procedures(session, report)
     return report
 
 
@@ -116,10 +128,49 @@ def _load_accounts(session: Session, report: DemoReport) -> None:
         report.accounts.append((username, DEMO_PASSWORD, ", ".join(f"{r}@{u}" for r, u in grants)))
 
 
+# The shipped library and the agency that handles each procedure.
+LIBRARY: list[tuple[str, str]] = [
+    ("chairman_decision.bpmn", "H01.21"),
+    ("department_parallel.bpmn", "H01.15"),
+    ("commune_level.bpmn", "H01.60"),
+]
+LIBRARY_DIR = Path(bpmn.__file__).resolve().parent / "library"
+
+
+def _load_procedures(session: Session, report: DemoReport) -> None:
+    """Publish each library procedure through the real approval path, as the demo's people."""
+    people = {u.username: u for u in session.scalars(select(User).where(
+        User.username.in_(("thietke", "vp.lanhdao", "chutich"))))}
+    designer, vp_leader, chairman = people["thietke"], people["vp.lanhdao"], people["chutich"]
+    for filename, agency_code in LIBRARY:
+        data = (LIBRARY_DIR / filename).read_bytes()
+        lint_report = lint_bpmn(data)
+        agency = session.scalar(select(OrgUnit).where(OrgUnit.code == agency_code))
+        procedure = session.scalar(select(Procedure).where(
+            Procedure.code == lint_report.code, Procedure.agency_id == agency.id))
+        if procedure is None:
+            procedure = procedures.create_procedure(
+                session, designer, code=lint_report.code, name=lint_report.process_name,
+                authority=lint_report.authority, agency_id=agency.id)
+        if procedures.published_version(session, procedure.id) is not None:
+            continue
+        version = procedures.upload_version(session, designer, procedure.id, filename=filename, data=data)
+        procedures.submit_version(session, designer, version.id)
+        if version.requires_vp_review:
+            procedures.give_vp_opinion(session, vp_leader, version.id, agree=True,
+                                       opinion="Văn phòng UBND tỉnh thống nhất nội dung quy trình nội bộ.")
+        procedures.decide_version(session, chairman, version.id, decision="approve",
+                                  note="Phê duyệt quy trình nội bộ.")
+        procedures.publish_version(session, designer, version.id)
+        report.published.append(f"{procedure.code} {procedure.name}")
+
+
 def format_report(report: DemoReport) -> str:
     lines = [
         f"Demo: {report.created_units} org units, {report.created_users} accounts, "
-        f"{report.granted_roles} role grants created (0 means it was already loaded).",
+        f"{report.granted_roles} role grants, {len(report.published)} procedures published "
+        "(0 means it was already loaded).",
+        *[f"  published: {p}" for p in report.published],
         "",
         f"{'username':<22}{'password':<16}roles",
     ]

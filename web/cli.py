@@ -1,6 +1,7 @@
 """The `quytrinh` command (contract: DESIGN.md, "The `quytrinh` command")."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -61,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     except DBAPIError as exc:
         click.echo(f"quytrinh: DATABASE_URL: cannot use the database: {_db_error_line(exc)}", err=True)
         return 2
+    except Exception as exc:  # noqa: BLE001 — one line for people; QUYTRINH_DEBUG=1 shows the traceback
+        if os.environ.get("QUYTRINH_DEBUG"):
+            raise
+        click.echo(f"quytrinh: internal error ({type(exc).__name__}: {exc}); "
+                   "run again with QUYTRINH_DEBUG=1 for details", err=True)
+        return 1
     return rv if isinstance(rv, int) else 0
 
 

@@ -2,5 +2,6 @@
 from services.db import Base
 from services.models.accounts import OrgUnit, Role, RoleAssignment, User
 from services.models.audit import AuditEvent
+from services.models.procedures import Procedure, ProcedureVersion
 
-__all__ = ["Base", "OrgUnit", "Role", "RoleAssignment", "User", "AuditEvent"]
+__all__ = ["Base", "OrgUnit", "Role", "RoleAssignment", "User", "AuditEvent", "Procedure", "ProcedureVersion"]

@@ -1,0 +1,73 @@
+"""Procedures (thủ tục hành chính) and their internal-procedure versions (phiên bản quy trình nội bộ)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.db import Base
+from services.models.accounts import OrgUnit, User
+
+# Version statuses, in lifecycle order (DESIGN.md, "Procedure versions").
+DRAFT, SUBMITTED, VP_REVIEWED, APPROVED, PUBLISHED, RETIRED, REJECTED = (
+    "draft", "submitted", "vp_reviewed", "approved", "published", "retired", "rejected")
+
+
+class Procedure(Base):
+    """`Procedure` — thủ tục hành chính: one TTHC handled by one competent agency."""
+
+    __tablename__ = "procedures"
+    __table_args__ = (UniqueConstraint("code", "agency_id", name="uq_procedure_code_agency"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(500))
+    authority: Mapped[str] = mapped_column(String(40))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    agency: Mapped[OrgUnit] = relationship(lazy="joined")
+    versions: Mapped[list[ProcedureVersion]] = relationship(
+        back_populates="procedure", order_by="ProcedureVersion.number")
+
+
+class ProcedureVersion(Base):
+    """`ProcedureVersion` — one uploaded BPMN of a procedure, with its lint report and approvals.
+
+    The BPMN is stored once here; running dossiers refer to the version they started on.
+    """
+
+    __tablename__ = "procedure_versions"
+    __table_args__ = (UniqueConstraint("procedure_id", "number", name="uq_version_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    bpmn: Mapped[bytes] = mapped_column(LargeBinary)
+    bpmn_sha256: Mapped[str] = mapped_column(String(64))
+    legal_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reduction: Mapped[str] = mapped_column(String(12))  # exact fraction text, e.g. "0.3"
+    target_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    allocated_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lint_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    lint_report: Mapped[str] = mapped_column(Text)  # the report's JSON (language-neutral codes)
+    requires_vp_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    vp_opinion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    vp_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    vp_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    procedure: Mapped[Procedure] = relationship(back_populates="versions", lazy="joined")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    vp_by: Mapped[User | None] = relationship(foreign_keys=[vp_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])

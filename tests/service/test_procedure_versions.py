@@ -1,0 +1,126 @@
+"""Procedure versions: lint gate, Văn phòng before the Chairman, no self-approval, publish/retire."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from services import procedures
+from services.errors import Conflict, Forbidden, ValidationError
+from services.models import AuditEvent, OrgUnit, Procedure, ProcedureVersion, User
+from services.models.procedures import APPROVED, DRAFT, PUBLISHED, RETIRED, SUBMITTED, VP_REVIEWED
+from services.demo import LIBRARY_DIR
+
+
+def _user(s, name):
+    return s.scalar(select(User).where(User.username == name))
+
+
+def _proc(s, code):
+    return s.scalar(select(Procedure).where(Procedure.code == code))
+
+
+@pytest.fixture
+def people(db_session):
+    return {n: _user(db_session, n) for n in
+            ("thietke", "vp.lanhdao", "vp.chuyenvien", "chutich", "phochutich", "chuyenvien", "admin")}
+
+
+CHAIRMAN_BPMN = (LIBRARY_DIR / "chairman_decision.bpmn").read_bytes()
+
+
+def test_demo_published_the_library(db_session):
+    for code in ("1.003822", "1.009974", "1.004873"):
+        proc = _proc(db_session, code)
+        version = procedures.published_version(db_session, proc.id)
+        assert version is not None and version.lint_ok and version.number == 1
+    chairman = procedures.published_version(db_session, _proc(db_session, "1.003822").id)
+    assert chairman.requires_vp_review and chairman.vp_by.username == "vp.lanhdao"
+    assert (chairman.legal_minutes, chairman.target_minutes, chairman.allocated_minutes) == (4800, 3360, 3330)
+
+
+def test_full_cycle_with_vp_review_then_publish_retires_the_old_version(db_session, people):
+    proc = _proc(db_session, "1.003822")
+    old = procedures.published_version(db_session, proc.id)
+    v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="v2.bpmn", data=CHAIRMAN_BPMN)
+    assert (v.status, v.number, v.lint_ok) == (DRAFT, 2, True)
+    assert json.loads(v.lint_report)["vi"]["ok"] is True
+    procedures.submit_version(db_session, people["thietke"], v.id)
+    with pytest.raises(Conflict, match="Văn phòng UBND tỉnh must give its opinion"):
+        procedures.decide_version(db_session, people["chutich"], v.id, decision="approve")
+    assert db_session.get(ProcedureVersion, v.id).status == SUBMITTED
+    procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="Thống nhất.")
+    assert db_session.get(ProcedureVersion, v.id).status == VP_REVIEWED
+    procedures.decide_version(db_session, people["phochutich"], v.id, decision="approve")
+    assert db_session.get(ProcedureVersion, v.id).status == APPROVED
+    procedures.publish_version(db_session, people["thietke"], v.id)
+    db_session.expire_all()
+    assert db_session.get(ProcedureVersion, v.id).status == PUBLISHED
+    assert db_session.get(ProcedureVersion, old.id).status == RETIRED
+    actions = list(db_session.scalars(select(AuditEvent.action).where(
+        AuditEvent.object == f"procedure_version:{v.id}").order_by(AuditEvent.seq)))
+    assert actions == ["version_uploaded", "version_linted", "version_submitted", "version_vp_opinion",
+                       "version_approved", "version_published"]
+
+
+def test_a_failing_version_cannot_be_submitted(db_session, people):
+    proc = _proc(db_session, "1.003822")
+    broken = CHAIRMAN_BPMN.replace(b'value="vp_review"', b'value="none_of_that"')
+    v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="bad.bpmn", data=broken)
+    assert not v.lint_ok
+    assert "VP_REVIEW_MISSING" in {e["code"] for e in json.loads(v.lint_report)["en"]["errors"]}
+    with pytest.raises(ValidationError, match="fails the policy checks"):
+        procedures.submit_version(db_session, people["thietke"], v.id)
+    assert db_session.get(ProcedureVersion, v.id).status == DRAFT
+
+
+def test_hostile_upload_is_stored_as_a_failed_draft_not_an_exception(db_session, people):
+    proc = _proc(db_session, "1.003822")
+    xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>'
+    v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="x.bpmn", data=xxe)
+    assert not v.lint_ok
+    assert [e["code"] for e in json.loads(v.lint_report)["en"]["errors"]] == ["XML_UNSAFE"]
+
+
+def test_roles_and_self_approval(db_session, people):
+    proc = _proc(db_session, "1.003822")
+    with pytest.raises(Forbidden):
+        procedures.upload_version(db_session, people["chuyenvien"], proc.id, filename="a.bpmn", data=CHAIRMAN_BPMN)
+    v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="a.bpmn", data=CHAIRMAN_BPMN)
+    procedures.submit_version(db_session, people["thietke"], v.id)
+    with pytest.raises(Forbidden):  # a VP specialist drafts, the VP leader signs the opinion
+        procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], v.id, agree=True, opinion="ok")
+    procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="ok")
+    with pytest.raises(Forbidden):
+        procedures.decide_version(db_session, people["vp.lanhdao"], v.id, decision="approve")
+    # The Chairman who designed a version cannot approve it.
+    from services import accounts
+    province = db_session.scalar(select(OrgUnit).where(OrgUnit.code == "H01"))
+    accounts.grant_role(db_session, "test", people["thietke"].id, "chu_tich", province.id)
+    with pytest.raises(Forbidden, match="own version"):
+        procedures.decide_version(db_session, people["thietke"], v.id, decision="approve")
+
+
+def test_vp_can_return_and_chairman_can_reject(db_session, people):
+    proc = _proc(db_session, "1.003822")
+    v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="a.bpmn", data=CHAIRMAN_BPMN)
+    procedures.submit_version(db_session, people["thietke"], v.id)
+    procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=False, opinion="Bổ sung căn cứ pháp lý.")
+    assert db_session.get(ProcedureVersion, v.id).status == DRAFT
+    procedures.submit_version(db_session, people["thietke"], v.id)
+    procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="Đồng ý.")
+    procedures.decide_version(db_session, people["chutich"], v.id, decision="reject", note="Không phù hợp.")
+    assert db_session.get(ProcedureVersion, v.id).status == "rejected"
+    with pytest.raises(Conflict):
+        procedures.publish_version(db_session, people["thietke"], v.id)
+
+
+def test_department_procedure_needs_no_vp_opinion(db_session, people):
+    proc = _proc(db_session, "1.009974")
+    data = (LIBRARY_DIR / "department_parallel.bpmn").read_bytes()
+    v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="d.bpmn", data=data)
+    assert not v.requires_vp_review
+    procedures.submit_version(db_session, people["thietke"], v.id)
+    procedures.decide_version(db_session, people["chutich"], v.id, decision="approve")
+    assert db_session.get(ProcedureVersion, v.id).status == APPROVED
