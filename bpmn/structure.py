@@ -92,7 +92,8 @@ class Model:
     boundaries: dict[str, list[str]] = field(default_factory=dict)  # host id -> boundary ids
     children: dict[str, list[str]] = field(default_factory=dict)  # scope id -> node ids
     timers: dict[str, str] = field(default_factory=dict)  # boundary id -> ISO duration
-    refused: set[str] = field(default_factory=set)  # ids already reported as unusable
+    refused: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (kind, scope), reported
+    refused_flows: set[str] = field(default_factory=set)  # flows touching a refused element
 
     def name_of(self, element_id: str) -> str:
         node = self.nodes.get(element_id)
@@ -235,11 +236,11 @@ def _walk_scope(scope: etree._Element, model: Model, report: Report) -> None:
                 continue
             if kind not in SUPPORTED_NODES:
                 _unsupported(report, child)
-                model.refused.add(child_id)
+                model.refused[child_id] = (kind, scope_id)
                 continue
             if (not child_id or not _check_node(child, kind, report)
                     or (kind == "boundaryEvent" and not _read_timer(child, model, report))):
-                model.refused.add(child_id)
+                model.refused[child_id] = (kind, scope_id)
                 continue
             model.nodes[child_id] = FlowNode(child_id, kind, child.get("name"), child, scope_id)
             model.children[scope_id].append(child_id)
@@ -265,6 +266,7 @@ def _link(model: Model, report: Report) -> None:
             node = model.nodes.get(ref)
             if not ref or node is None or (scope is not None and node.scope != scope):
                 if ref in model.refused:
+                    model.refused_flows.add(flow.id)
                     break  # the element itself is already reported
                 report.error(BPMN_INVALID, flow.id, message(
                     N_("Sequence flow '%(flow)s': %(end)s '%(ref)s' is not a flow element of the same process."),
@@ -291,7 +293,7 @@ def _check_connections(model: Model, report: Report) -> None:
                 N_("'%(id)s' (%(type)s) has %(count)s outgoing sequence flows; split the flow with a gateway."),
                 id=node.id, type=node.kind, count=len(out)))
         default = node.element.get("default")
-        if default is not None and default not in out:
+        if default is not None and default not in out and default not in model.refused_flows:
             report.error(BPMN_INVALID, node.id, message(
                 N_("'%(id)s' names '%(flow)s' as its default flow, but that is not one of its outgoing flows."),
                 id=node.id, flow=default))
@@ -306,7 +308,8 @@ def _check_connections(model: Model, report: Report) -> None:
     for scope_id in model.children:
         is_process = scope_id == model.process_id
         starts, ends = model.starts(scope_id), model.ends(scope_id)
-        if not starts:
+        refused_start = any(kind == "startEvent" and scope == scope_id for kind, scope in model.refused.values())
+        if not starts and not refused_start:
             report.error(BPMN_INVALID, scope_id, message(
                 N_("'%(id)s' has no start event."), id=scope_id))
         elif not is_process and len(starts) > 1:

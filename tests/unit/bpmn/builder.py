@@ -69,7 +69,7 @@ def properties_xml(flavour: str, props: dict[str, str]) -> str:
     return f"<{p}:properties>{items}</{p}:properties>"
 
 
-def _node_xml(flavour: str, node: Node) -> str:
+def node_xml(flavour: str, node: Node) -> str:
     attrs = f' id="{node.id}"'
     if node.name is not None:
         attrs += f" name={quoteattr(node.name)}"
@@ -81,7 +81,7 @@ def _node_xml(flavour: str, node: Node) -> str:
     return f"<bpmn:{node.kind}{attrs}>{inner}{node.body}</bpmn:{node.kind}>"
 
 
-def _flow_xml(flavour: str, flow: Flow) -> str:
+def flow_xml(flavour: str, flow: Flow) -> str:
     text = flow.raw_condition
     if text is None and flow.condition is not None:
         text = condition_text(flavour, flow.condition)
@@ -108,7 +108,7 @@ def document(flavour: str, nodes: list[Node], flows: list[Flow], process_props: 
             for i, (name, refs) in enumerate(lanes.items())) + "</bpmn:laneSet>"
     props = properties_xml(flavour, process_props or {})
     process_ext = f"<bpmn:extensionElements>{props}</bpmn:extensionElements>" if props else ""
-    body = "".join(_node_xml(flavour, n) for n in nodes) + "".join(_flow_xml(flavour, f) for f in flows)
+    body = "".join(node_xml(flavour, n) for n in nodes) + "".join(flow_xml(flavour, f) for f in flows)
     text = (
         f'{prolog}<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
