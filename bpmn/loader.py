@@ -93,6 +93,7 @@ def load_xml(data: bytes) -> etree._Element:
     if data.startswith(_OTHER_BOMS):
         raise IntakeError(BPMN_INVALID, message(
             N_("The file is not UTF-8 text (it starts with a UTF-16/32 byte-order mark); save it as UTF-8.")))
+    _check_declared_encoding(data[:512].decode("latin-1"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -118,14 +119,16 @@ def _doctype_message() -> Message:
                       "BPMN files must not contain them."))
 
 
-def _check_prolog(text: str) -> None:
-    """Refuse a DOCTYPE (the only place a DTD or entity declaration can be) before parsing."""
-    head = text[:4096]
-    declared = _XML_DECL.match(head.lstrip("\ufeff"))
+def _check_declared_encoding(head: str) -> None:
+    declared = _XML_DECL.match(head.lstrip("\ufeff").lstrip("\xef\xbb\xbf"))
     if declared and declared.group(1).strip().lower() not in _ACCEPTED_ENCODINGS:
         raise IntakeError(BPMN_INVALID, message(
             N_("The file declares the encoding '%(encoding)s'; only UTF-8 is accepted."),
             encoding=declared.group(1)[:40]))
+
+
+def _check_prolog(text: str) -> None:
+    """Refuse a DOCTYPE (the only place a DTD or entity declaration can be) before parsing."""
     i, n = (1 if text.startswith("\ufeff") else 0), len(text)
     while i < n:
         while i < n and text[i] in " \t\r\n":
