@@ -13,6 +13,7 @@ SpiffWorkflow is only run when nothing would make it fail or run uploaded code.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any, BinaryIO
 
 from bpmn.checks import check_budget, check_conditions, check_scripts, check_vp_review
@@ -90,6 +91,9 @@ def _lint(source: Source, overrides: Overrides, max_bytes: int, known_roles: fro
     if model is None:
         return
     structural = bool(report.errors)
+    # Whole-document findings are drawn on the process when there is one.
+    report.errors = [replace(issue, element=model.process_id) if issue.element is None else issue
+                     for issue in report.errors]
     report.names = {node_id: node.name for node_id, node in model.nodes.items() if node.name}
 
     process = read_process(model, report, overrides)
