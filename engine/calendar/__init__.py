@@ -11,6 +11,7 @@ from engine.calendar.amounts import (
     exact_amount,
     hours_to_minutes,
 )
+from engine.calendar.clock import TIMEZONE, to_local
 from engine.calendar.schedule import (
     DayEntry,
     ScheduleError,
@@ -23,10 +24,8 @@ from engine.calendar.working import (
     DEFAULT_RECEIPT_CUTOFF,
     FIRST_YEAR,
     LAST_YEAR,
-    TIMEZONE,
     WorkingCalendar,
     default_calendar,
-    to_local,
 )
 
 __all__ = [

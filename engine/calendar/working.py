@@ -17,11 +17,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from holidays.countries.vietnam import Vietnam
 
 from engine.calendar.amounts import days_to_minutes
+from engine.calendar.clock import (
+    clock_minutes,
+    clock_text,
+    instant,
+    local_minute,
+    to_local,
+)
 from engine.calendar.schedule import (
     DEFAULT_WEEKEND,
     ScheduleError,
@@ -32,7 +38,6 @@ from engine.calendar.schedule import (
     weekend_codes,
 )
 
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_PERIODS = ((time(7, 0), time(11, 30)), (time(13, 30), time(17, 0)))
 DEFAULT_RECEIPT_CUTOFF = time(15, 0)
 DATA_FORMAT = 1
@@ -40,39 +45,6 @@ DATA_FORMAT = 1
 # refusing instants outside them beats silently dropping Tết from a due date.
 FIRST_YEAR, LAST_YEAR = Vietnam.start_year, Vietnam.end_year
 _DAY = timedelta(days=1)
-
-
-def to_local(moment: datetime) -> datetime:
-    """``moment`` in Asia/Ho_Chi_Minh; a naive datetime is taken to be local time already."""
-    if not isinstance(moment, datetime):
-        raise TypeError(f"expected a datetime, got {type(moment).__name__}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return moment.replace(tzinfo=TIMEZONE)
-    return moment.astimezone(TIMEZONE)
-
-
-def _local_minute(moment: datetime) -> tuple[date, int]:
-    local = to_local(moment)
-    return local.date(), local.hour * 60 + local.minute
-
-
-def _clock_minutes(value: Any, where: str) -> int:
-    if isinstance(value, time):
-        if value.second or value.microsecond:
-            raise ScheduleError(f"{where}: whole minutes only, got {value.isoformat()}")
-        return value.hour * 60 + value.minute
-    if isinstance(value, str):
-        try:
-            parsed = time.fromisoformat(value.strip())
-        except ValueError:
-            parsed = None
-        if parsed is not None and len(value.strip()) == 5 and parsed.tzinfo is None:
-            return parsed.hour * 60 + parsed.minute
-    raise ScheduleError(f"{where}: expected a clock time HH:MM, got {value!r}")
-
-
-def _clock_text(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _check_minutes(minutes: Any) -> int:
@@ -108,8 +80,8 @@ class WorkingCalendar:
         for i, pair in enumerate(periods):
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ScheduleError(f"periods[{i}]: expected a pair [start, end]")
-            start = _clock_minutes(pair[0], f"periods[{i}].start")
-            end = _clock_minutes(pair[1], f"periods[{i}].end")
+            start = clock_minutes(pair[0], f"periods[{i}].start")
+            end = clock_minutes(pair[1], f"periods[{i}].end")
             if end <= start:
                 raise ScheduleError(f"periods[{i}]: ends at or before it starts")
             if spans and start < spans[-1][1]:
@@ -128,7 +100,7 @@ class WorkingCalendar:
         if not rest <= set(range(7)) or len(rest) == 7:
             raise ScheduleError("weekend: weekday numbers 0 (Monday) to 6, not all seven")
         self._weekend = rest
-        self._cutoff = _clock_minutes(receipt_cutoff, "receipt_cutoff")
+        self._cutoff = clock_minutes(receipt_cutoff, "receipt_cutoff")
         by_year: dict[int, YearSchedule] = {}
         for schedule in schedules:
             if not isinstance(schedule, YearSchedule):
@@ -259,7 +231,7 @@ class WorkingCalendar:
         """The instant working time resumes at ``position`` (0 <= position < day length)."""
         for (start, end), offset in zip(self._periods, self._offsets):
             if position < offset + end - start:
-                return _instant(day, start + position - offset)
+                return instant(day, start + position - offset)
         raise AssertionError("position past the end of the day")
 
     def _closing_at(self, day: date, position: int) -> datetime:
@@ -267,11 +239,11 @@ class WorkingCalendar:
         rather than the next period's start, so time running out at 17:00 is due at 17:00."""
         for (start, end), offset in zip(self._periods, self._offsets):
             if position <= offset + end - start:
-                return _instant(day, start + position - offset)
+                return instant(day, start + position - offset)
         raise AssertionError("position past the end of the day")
 
     def _start_position(self, moment: datetime, receipt: bool) -> tuple[date, int]:
-        day, minute = _local_minute(moment)
+        day, minute = local_minute(moment)
         if not self.is_working_day(day) or (receipt and minute > self._cutoff):
             return self._nth_working_day_after(day, 1), 0
         return day, self._cum(minute)
@@ -281,7 +253,7 @@ class WorkingCalendar:
     def is_working_time(self, moment: datetime) -> bool:
         """Whether ``moment`` is inside a working period of a working day (start included,
         end excluded)."""
-        day, minute = _local_minute(moment)
+        day, minute = local_minute(moment)
         return self.is_working_day(day) and any(s <= minute < e for s, e in self._periods)
 
     def effective_start(self, moment: datetime, *, receipt: bool = True) -> datetime:
@@ -333,8 +305,8 @@ class WorkingCalendar:
         ``working_minutes_between(s, add_working_time(s, m, receipt=False)) == m``.
         No cut-off applies: this measures time, e.g. the time a dossier waited.
         """
-        first_day, first_minute = _local_minute(begin)
-        last_day, last_minute = _local_minute(end)
+        first_day, first_minute = local_minute(begin)
+        last_day, last_minute = local_minute(end)
         if (last_day, last_minute) <= (first_day, first_minute):
             return 0
         if first_day == last_day:
@@ -354,9 +326,9 @@ class WorkingCalendar:
         """Plain, JSON-ready data (see engine/calendar/defaults.json for an example)."""
         return {
             "format": DATA_FORMAT,
-            "periods": [[_clock_text(s), _clock_text(e)] for s, e in self._periods],
+            "periods": [[clock_text(s), clock_text(e)] for s, e in self._periods],
             "weekend": weekend_codes(self._weekend),
-            "receipt_cutoff": _clock_text(self._cutoff),
+            "receipt_cutoff": clock_text(self._cutoff),
             "schedules": [s.to_dict() for s in self._schedules.values()],
         }
 
@@ -389,16 +361,12 @@ class WorkingCalendar:
         )
 
     def __repr__(self) -> str:
-        periods = ", ".join(f"{_clock_text(s)}-{_clock_text(e)}" for s, e in self._periods)
+        periods = ", ".join(f"{clock_text(s)}-{clock_text(e)}" for s, e in self._periods)
         years = ", ".join(str(y) for y in self._schedules) or "none"
         return (
-            f"WorkingCalendar(periods=[{periods}], cutoff={_clock_text(self._cutoff)}, "
+            f"WorkingCalendar(periods=[{periods}], cutoff={clock_text(self._cutoff)}, "
             f"announced years: {years})"
         )
-
-
-def _instant(day: date, minute: int) -> datetime:
-    return datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=TIMEZONE)
 
 
 @lru_cache(maxsize=1)
