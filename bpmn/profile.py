@@ -19,6 +19,7 @@ Units: all time is whole working minutes; 1 day = 8 working hours = 480 minutes.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -58,6 +59,9 @@ class ProfileValueError(ValueError):
 
 # --- reading properties ----------------------------------------------------------------------
 
+_CONTAINERS = {f"{{{ns}}}properties": f"{{{ns}}}property" for ns in PROPERTY_NAMESPACES}
+
+
 def read_properties(element: etree._Element) -> tuple[dict[str, str], dict[str, list[str]]]:
     """(properties, conflicts) of *element*; the first value wins, conflicts list all values."""
     properties: dict[str, str] = {}
@@ -65,18 +69,20 @@ def read_properties(element: etree._Element) -> tuple[dict[str, str], dict[str, 
     extensions = element.find(_EXTENSIONS)
     if extensions is None:
         return properties, conflicts
-    for ns in PROPERTY_NAMESPACES:
-        for container in extensions.iterfind(f"{{{ns}}}properties"):
-            for prop in container.iterfind(f"{{{ns}}}property"):
-                name = prop.get("name")
-                if not name:
-                    continue
-                value = prop.get("value")
-                if value is None:
-                    value = prop.text or ""
-                if name in properties and properties[name].strip() != value.strip():
-                    conflicts.setdefault(name, [properties[name]]).append(value)
-                properties.setdefault(name, value)
+    for container in extensions:
+        property_tag = _CONTAINERS.get(container.tag)
+        if property_tag is None:
+            continue
+        for prop in container:
+            name = prop.get("name") if prop.tag == property_tag else None
+            if not name:
+                continue
+            value = prop.get("value")
+            if value is None:
+                value = prop.text or ""
+            if name in properties and properties[name].strip() != value.strip():
+                conflicts.setdefault(name, [properties[name]]).append(value)
+            properties.setdefault(name, value)
     return properties, conflicts
 
 
@@ -88,6 +94,23 @@ def _fraction(text: str) -> Fraction:
 
 def parse_allocation(value: str) -> int:
     """Working minutes of a tthc.allocation value; ProfileValueError when unreadable or negative."""
+    result = _allocation(value)
+    if isinstance(result, Message):
+        raise ProfileValueError(result)
+    return result
+
+
+@functools.lru_cache(maxsize=1024)
+def _allocation(value: str) -> int | Message:
+    # Cached: a procedure repeats the same few values; a refusal is returned, not raised, so
+    # that it can be cached too.
+    try:
+        return _parse_allocation(value)
+    except ProfileValueError as exc:
+        return exc.reason
+
+
+def _parse_allocation(value: str) -> int:
     text = value.strip()
     if len(text) > MAX_VALUE_LENGTH:
         raise ProfileValueError(message(N_("the value is too long")))

@@ -6,6 +6,7 @@ Lanes may be named with the role code (``chuyen_vien``) or in Vietnamese ("Chuy�
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Collection
@@ -76,6 +77,7 @@ def _ascii_words(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
 
 
+@functools.lru_cache(maxsize=1024)
 def normalise(text: str) -> str:
     """``"Lãnh đạo Văn phòng UBND tỉnh"`` → ``"lanh_dao_vp_ubnd"`` (accent-, case-, punctuation-free)."""
     words = _ascii_words(text)

@@ -33,8 +33,10 @@ from engine.expressions import compile_condition
 
 class ProfiledTaskParser(TaskParser):
     def parse_extensions(self, node=None):
-        properties, _ = read_properties(self.node if node is None else node)
-        return {"properties": properties} if properties else {}
+        node = self.node if node is None else node
+        profile = self.process_parser.parser.profiles.get(node.get("id"))
+        properties = profile.properties if profile is not None else read_properties(node)[0]
+        return {"properties": dict(properties)} if properties else {}
 
 
 class TranslatingGatewayParser(ConditionalGatewayParser):
@@ -53,6 +55,12 @@ class TimerBoundaryEventParser(BoundaryEventParser):
 
 
 class TthcParser(BpmnParser):
+    """``profiles`` (task id -> TaskProfile) saves reading each task's properties twice."""
+
+    def __init__(self, profiles: dict[str, TaskProfile] | None = None) -> None:
+        super().__init__()
+        self.profiles = profiles or {}
+
     OVERRIDE_PARSER_CLASSES = {
         full_tag("userTask"): (ProfiledTaskParser, UserTask),
         full_tag("manualTask"): (ProfiledTaskParser, ManualTask),
@@ -75,7 +83,7 @@ class SpecError(Exception):
 def build_specs(root: etree._Element, process_id: str, tasks: dict[str, TaskProfile]):
     """(process spec, {sub-process id: spec}) for *process_id*; SpecError when SpiffWorkflow fails."""
     try:
-        parser = TthcParser()
+        parser = TthcParser(tasks)
         parser.add_bpmn_xml(root)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)

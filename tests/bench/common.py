@@ -1,0 +1,79 @@
+"""A tiny benchmark harness (đo hiệu năng): time a callable, report median and p95, print a table.
+
+Every ``tests/bench/bench_*.py`` module exposes ``run(quick: bool = False) -> list[dict]``; each
+dict is a row made by :func:`row`. ``python -m tests.bench`` runs them all and prints one table
+with the columns benchmark, ours, baseline, ratio, goal.
+"""
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Timing:
+    median_ms: float
+    p95_ms: float
+    runs: int
+
+    def __str__(self) -> str:
+        return f"{_ms(self.median_ms)} (p95 {_ms(self.p95_ms)})"
+
+
+def _ms(value: float) -> str:
+    if value >= 100:
+        return f"{value:.0f} ms"
+    if value >= 1:
+        return f"{value:.1f} ms"
+    return f"{value:.3f} ms"
+
+
+def measure(fn: Callable[[], Any], *, repeat: int = 30, warmup: int = 3, max_seconds: float = 20.0) -> Timing:
+    """Run *fn* ``warmup`` times untimed, then up to ``repeat`` times (stopping after ``max_seconds``)."""
+    for _ in range(warmup):
+        fn()
+    samples: list[float] = []
+    gc_was_enabled = gc.isenabled()
+    started = time.perf_counter()
+    try:
+        for _ in range(repeat):
+            gc.collect()
+            gc.disable()  # a collection inside one sample would be charged to it alone
+            begin = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - begin) * 1000)
+            gc.enable()
+            if time.perf_counter() - started > max_seconds:
+                break
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, max(0, round(0.95 * len(samples)) - 1))]
+    return Timing(statistics.median(samples), p95, len(samples))
+
+
+def row(benchmark: str, ours: Timing, baseline: Timing | None = None, *, goal_ms: float | None = None,
+        goal: str | None = None, note: str = "") -> dict[str, Any]:
+    """One table row. ``goal_ms`` is compared with our median; ``goal`` is the text shown."""
+    ratio = ours.median_ms / baseline.median_ms if baseline else None
+    met = ours.median_ms <= goal_ms if goal_ms is not None else None
+    return {
+        "benchmark": benchmark, "ours": ours, "baseline": baseline, "ratio": ratio,
+        "goal": goal or (f"≤ {goal_ms:g} ms" if goal_ms is not None else ""), "met": met, "note": note,
+    }
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown table of *rows*."""
+    lines = ["| benchmark | ours | baseline | ratio | goal |", "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        ratio = f"{r['ratio']:.2f}×" if r.get("ratio") is not None else "—"
+        mark = {True: " ✓", False: " ✗", None: ""}[r.get("met")]
+        baseline = str(r["baseline"]) if r.get("baseline") is not None else "—"
+        lines.append(f"| {r['benchmark']} | {r['ours']} | {baseline} | {ratio} | {r.get('goal', '')}{mark} |")
+    return "\n".join(lines)
