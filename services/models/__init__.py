@@ -3,5 +3,10 @@ from services.db import Base
 from services.models.accounts import OrgUnit, Role, RoleAssignment, User
 from services.models.audit import AuditEvent
 from services.models.procedures import Procedure, ProcedureVersion
+from services.models.dossiers import (
+    ApologyLetter, CalendarConfig, Dossier, DossierSequence, DossierStep, Notification, SupplementRequest,
+)
 
-__all__ = ["Base", "OrgUnit", "Role", "RoleAssignment", "User", "AuditEvent", "Procedure", "ProcedureVersion"]
+__all__ = ["Base", "OrgUnit", "Role", "RoleAssignment", "User", "AuditEvent", "Procedure", "ProcedureVersion",
+           "ApologyLetter", "CalendarConfig", "Dossier", "DossierSequence", "DossierStep", "Notification",
+           "SupplementRequest"]
