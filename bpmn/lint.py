@@ -55,6 +55,8 @@ def lint(source: Source, *, legal_days: Any = None, authority: Any = None, reduc
     :class:`~bpmn.steps.InvalidOption` before the file is looked at. Anything wrong with the
     file itself, including an unexpected failure, is reported, never raised.
     """
+    if isinstance(source, str):
+        raise TypeError("lint() takes the file's bytes or a binary file object, not str")
     overrides = Overrides.parse(legal_days, authority, reduction)
     report = Report()
     try:
