@@ -28,6 +28,9 @@ class Dossier(Base):
 
     `state` is the workflow state without its spec; `state_version` is the optimistic-concurrency
     counter: an UPDATE that finds another value means someone else completed a step first.
+    `due_at` is the return date promised to the applicant (moved by supplement waits and by an
+    apology letter); `original_due_at` is moved by supplement waits only, and results are
+    classified against it.
     """
 
     __tablename__ = "dossiers"

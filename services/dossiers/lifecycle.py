@@ -1,0 +1,159 @@
+"""Stopping and ending dossiers: supplement, pause, resume, apology, withdraw, reject, hand over.
+
+A supplement request (phiếu yêu cầu bổ sung) or a pause for a financial obligation stops the
+clock; resuming moves the due dates by the working time spent waiting. An apology letter (phiếu
+xin lỗi) gives a new return date, at most once per dossier.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services import audit
+from services.assignment import may_perform
+from services.dossiers.common import aware, calendar, get_dossier, open_steps, require_open, utcnow
+from services.errors import N_, Conflict, Forbidden, ValidationError
+from services.models import ApologyLetter, Dossier, SupplementRequest, User
+from services.models.dossiers import (
+    CLOCK_STOPPED, DONE, PAUSED, PROCESSING, REJECTED, RETURNED, STEP_CANCELLED, WAITING_SUPPLEMENT, WITHDRAWN,
+)
+from services.uow import transaction
+
+
+def _at_desk(actor: User, dossier: Dossier) -> bool:
+    return actor.has_role("mot_cua", dossier.desk_id)
+
+
+def _handles(actor: User, dossier: Dossier) -> bool:
+    """The desk, or an official who holds one of the dossier's open steps."""
+    return _at_desk(actor, dossier) or any(may_perform(actor, s.role, s.org_unit_id) for s in open_steps(dossier))
+
+
+def _agency_leader(actor: User, dossier: Dossier) -> bool:
+    return any(actor.has_role(r, dossier.agency_id) for r in ("lanh_dao_so", "lanh_dao_phong", "chu_tich"))
+
+
+def _text(value: str | None, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(N_("The reason is required."), field)
+    return value[:4000]
+
+
+def stop_clock(session: Session, actor: User, dossier_id: int, *, kind: str, reason: str,
+               items: str | None = None, now: datetime | None = None) -> SupplementRequest:
+    """kind 'supplement' (waiting_supplement) or 'pause' (paused: financial obligation)."""
+    if kind not in ("supplement", "pause"):
+        raise ValidationError(N_("Unknown kind '%(value)s'."), "kind", value=kind)
+    now, reason = now or utcnow(), _text(reason, "reason")
+    with transaction(session):
+        dossier = get_dossier(session, dossier_id)
+        require_open(dossier)
+        if not _handles(actor, dossier):
+            raise Forbidden(N_("Only the one-stop desk or an official handling the dossier can do this."), "dossier")
+        if dossier.status in CLOCK_STOPPED:
+            raise Conflict(N_("Dossier %(code)s is already waiting (%(status)s)."), "dossier",
+                           code=dossier.code, status=dossier.status)
+        request = SupplementRequest(dossier_id=dossier.id, kind=kind, reason=reason,
+                                    items=(items or "").strip() or None, requested_at=now,
+                                    requested_by_id=actor.id)
+        session.add(request)
+        dossier.status = WAITING_SUPPLEMENT if kind == "supplement" else PAUSED
+        dossier.stopped_since = now
+        audit.record(session, actor.username, "supplement_requested" if kind == "supplement" else "paused",
+                     f"dossier:{dossier.code}", {"reason": reason, "items": request.items})
+    return request
+
+
+def resume(session: Session, actor: User, dossier_id: int, *, now: datetime | None = None) -> Dossier:
+    """Resubmission (or the obligation fulfilled): the clock restarts, due dates move by the wait."""
+    now = now or utcnow()
+    with transaction(session):
+        dossier = get_dossier(session, dossier_id)
+        if dossier.status not in CLOCK_STOPPED:
+            raise Conflict(N_("Dossier %(code)s is not waiting."), "dossier", code=dossier.code)
+        if not _handles(actor, dossier):
+            raise Forbidden(N_("Only the one-stop desk or an official handling the dossier can do this."), "dossier")
+        cal = calendar(session)
+        waited = cal.working_minutes_between(aware(dossier.stopped_since), now)
+        request = session.scalar(select(SupplementRequest).where(
+            SupplementRequest.dossier_id == dossier.id, SupplementRequest.resumed_at.is_(None)))
+        request.resumed_at, request.waited_minutes = now, waited
+        for attr in ("due_at", "original_due_at"):
+            setattr(dossier, attr, cal.add_working_time(aware(getattr(dossier, attr)), waited, receipt=False))
+        for step in open_steps(dossier):
+            step.due_at = cal.add_working_time(aware(step.due_at), waited, receipt=False)
+        dossier.stopped_minutes += waited
+        was = dossier.status
+        dossier.status, dossier.stopped_since = PROCESSING, None
+        audit.record(session, actor.username, "supplement_resubmitted" if was == WAITING_SUPPLEMENT else "resumed",
+                     f"dossier:{dossier.code}", {"waited_minutes": waited,
+                                                 "due_at": audit.format_at(dossier.due_at)})
+    return dossier
+
+
+def issue_apology(session: Session, actor: User, dossier_id: int, *, reason: str, new_due_at: datetime,
+                  now: datetime | None = None) -> ApologyLetter:
+    now, reason = now or utcnow(), _text(reason, "reason")
+    if new_due_at.tzinfo is None:
+        raise ValidationError(N_("The new return date must carry a time zone."), "new_due_at")
+    with transaction(session):
+        dossier = get_dossier(session, dossier_id)
+        require_open(dossier)
+        if not (_handles(actor, dossier) or _agency_leader(actor, dossier)):
+            raise Forbidden(N_("Only the desk, the agency's leaders or an official handling the dossier "
+                               "can issue its apology letter."), "dossier")
+        if session.scalar(select(ApologyLetter.id).where(ApologyLetter.dossier_id == dossier.id)):
+            raise Conflict(N_("Dossier %(code)s already has an apology letter; only one is allowed."),
+                           "dossier", code=dossier.code)
+        current = aware(dossier.due_at)
+        if new_due_at <= current:
+            raise ValidationError(N_("The new return date must be after the current one (%(due)s)."),
+                                  "new_due_at", due=audit.format_at(current))
+        letter = ApologyLetter(dossier_id=dossier.id, reason=reason, previous_due_at=current,
+                               new_due_at=new_due_at, issued_at=now, issued_by_id=actor.id)
+        session.add(letter)
+        dossier.due_at = new_due_at
+        audit.record(session, actor.username, "apology_issued", f"dossier:{dossier.code}", {
+            "reason": reason, "previous_due_at": audit.format_at(current),
+            "new_due_at": audit.format_at(new_due_at)})
+    return letter
+
+
+def close(session: Session, actor: User, dossier_id: int, *, outcome: str, reason: str,
+          now: datetime | None = None) -> Dossier:
+    """outcome 'withdrawn' (the applicant withdraws, at the desk) or 'rejected' (by the agency)."""
+    now, reason = now or utcnow(), _text(reason, "reason")
+    with transaction(session):
+        dossier = get_dossier(session, dossier_id)
+        require_open(dossier)
+        if outcome == WITHDRAWN:
+            if not _at_desk(actor, dossier):
+                raise Forbidden(N_("A withdrawal is recorded by the receiving one-stop desk."), "dossier")
+        elif outcome == REJECTED:
+            if not (_agency_leader(actor, dossier) or _handles(actor, dossier)):
+                raise Forbidden(N_("Only the agency or an official handling the dossier can reject it."), "dossier")
+        else:
+            raise ValidationError(N_("Unknown outcome '%(value)s'."), "outcome", value=outcome)
+        for step in open_steps(dossier):
+            step.status = STEP_CANCELLED
+        dossier.status, dossier.closed_reason, dossier.result_at = outcome, reason, now
+        audit.record(session, actor.username, "withdrawn" if outcome == WITHDRAWN else "rejected",
+                     f"dossier:{dossier.code}", {"reason": reason})
+    return dossier
+
+
+def hand_over(session: Session, actor: User, dossier_id: int, *, now: datetime | None = None) -> Dossier:
+    """The result handed back, for procedures whose BPMN has no "return result" step."""
+    now = now or utcnow()
+    with transaction(session):
+        dossier = get_dossier(session, dossier_id)
+        if dossier.status != DONE or open_steps(dossier):
+            raise Conflict(N_("Dossier %(code)s has no result ready to hand over."), "dossier", code=dossier.code)
+        if not _at_desk(actor, dossier):
+            raise Forbidden(N_("Results are handed over by the receiving one-stop desk."), "dossier")
+        dossier.status, dossier.returned_at = RETURNED, now
+        audit.record(session, actor.username, "result_returned", f"dossier:{dossier.code}", {})
+    return dossier
