@@ -31,11 +31,13 @@ def _register() -> None:
     from web.commands.calendar import calendar_group
     from web.commands.lint import lint_command
     from web.commands.serve import demo_command, serve_command
+    from web.commands.worker import worker_command
 
     cli.add_command(serve_command)
     cli.add_command(demo_command)
     cli.add_command(lint_command)
     cli.add_command(calendar_group)
+    cli.add_command(worker_command)
 
 
 _register()

@@ -1,6 +1,8 @@
 """`quytrinh serve` and `quytrinh demo`."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -41,10 +43,18 @@ def serve_command(host: str, port: int, workers: int | None, threads: int):
     sqlite = db.engine.dialect.name == "sqlite"
     workers = workers or (1 if sqlite else 2)
 
+    jobs_interval = float(os.environ.get("QUYTRINH_JOBS_INTERVAL", 60))
+    run_jobs = os.environ.get("QUYTRINH_JOBS", "1") != "0"
+
     def post_fork(_server, _worker):
         # Connections must never be shared across a fork.
         with app.app_context():
             db.engine.dispose(close=False)
+        if run_jobs:
+            # Embedded mode: the jobs run in each web worker (they are idempotent); set
+            # QUYTRINH_JOBS=0 when `quytrinh worker` or Celery runs them instead.
+            from web.jobs_runner import start_thread
+            start_thread(app, jobs_interval)
 
     class Server(BaseApplication):
         def load_config(self):
