@@ -32,29 +32,46 @@ def _ms(value: float) -> str:
     return f"{value:.3f} ms"
 
 
-def measure(fn: Callable[[], Any], *, repeat: int = 30, warmup: int = 3, max_seconds: float = 20.0) -> Timing:
-    """Run *fn* ``warmup`` times untimed, then up to ``repeat`` times (stopping after ``max_seconds``)."""
-    for _ in range(warmup):
-        fn()
-    samples: list[float] = []
-    gc_was_enabled = gc.isenabled()
-    started = time.perf_counter()
-    try:
-        for _ in range(repeat):
-            gc.collect()
-            gc.disable()  # a collection inside one sample would be charged to it alone
-            begin = time.perf_counter()
-            fn()
-            samples.append((time.perf_counter() - begin) * 1000)
-            gc.enable()
-            if time.perf_counter() - started > max_seconds:
-                break
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    samples.sort()
+def _timing(samples: list[float]) -> Timing:
+    samples = sorted(samples)
     p95 = samples[min(len(samples) - 1, max(0, round(0.95 * len(samples)) - 1))]
     return Timing(statistics.median(samples), p95, len(samples))
+
+
+def _sample(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    gc.disable()  # a collection inside one sample would be charged to it alone
+    try:
+        begin = time.perf_counter()
+        fn()
+        return (time.perf_counter() - begin) * 1000
+    finally:
+        gc.enable()
+
+
+def measure(fn: Callable[[], Any], *, repeat: int = 30, warmup: int = 3, max_seconds: float = 20.0) -> Timing:
+    """Run *fn* ``warmup`` times untimed, then up to ``repeat`` times (stopping after ``max_seconds``)."""
+    return compare(fn, None, repeat=repeat, warmup=warmup, max_seconds=max_seconds)[0]
+
+
+def compare(ours: Callable[[], Any], baseline: Callable[[], Any] | None, *, repeat: int = 30, warmup: int = 3,
+            max_seconds: float = 30.0) -> tuple[Timing, Timing | None]:
+    """Time *ours* and *baseline* in alternation, so that load from other processes on a shared
+    machine falls on both alike and the ratio stays meaningful."""
+    for _ in range(warmup):
+        ours()
+        if baseline is not None:
+            baseline()
+    ours_samples: list[float] = []
+    base_samples: list[float] = []
+    started = time.perf_counter()
+    for _ in range(repeat):
+        ours_samples.append(_sample(ours))
+        if baseline is not None:
+            base_samples.append(_sample(baseline))
+        if time.perf_counter() - started > max_seconds:
+            break
+    return _timing(ours_samples), (_timing(base_samples) if baseline is not None else None)
 
 
 def row(benchmark: str, ours: Timing, baseline: Timing | None = None, *, goal_ms: float | None = None,
