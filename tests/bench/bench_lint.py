@@ -24,8 +24,8 @@ LANES = [("Bộ phận Một cửa", "1h"), ("Chuyên viên", "4h"), ("Lãnh đ�
 
 
 def procedure(tasks: int = 200) -> bytes:
-    """Stages of five steps, each stage closed by an exclusive return loop; every third stage
-    consults two agencies in parallel. Legal time is set so that the budget is met."""
+    """Stages of up to five steps, each closed by an exclusive return loop; every third stage
+    first consults two agencies in parallel. Legal time is set so that the budget is met."""
     rng = random.Random(7)
     nodes = [Node("StartEvent_1", "startEvent", "Hồ sơ đến", lane=LANES[0][0])]
     flows: list[Flow] = []
