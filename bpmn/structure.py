@@ -91,7 +91,6 @@ class Model:
     incoming: dict[str, list[str]] = field(default_factory=dict)
     boundaries: dict[str, list[str]] = field(default_factory=dict)  # host id -> boundary ids
     children: dict[str, list[str]] = field(default_factory=dict)  # scope id -> node ids
-    timers: dict[str, str] = field(default_factory=dict)  # boundary id -> ISO duration
     refused: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (kind, scope), reported
     refused_flows: set[str] = field(default_factory=set)  # flows touching a refused element
 
@@ -138,10 +137,10 @@ def _check_document(root: etree._Element, report: Report) -> None:
             report.error(BPMN_INVALID, element_id, message(
                 N_("The id '%(id)s' is used by more than one element."), id=element_id))
         seen.add(element_id)
-    if root.find(f"{_B}dataStore") is not None or root.find(f"{_B}correlationProperty") is not None:
-        element = root.find(f"{_B}dataStore")
-        element = element if element is not None else root.find(f"{_B}correlationProperty")
-        _unsupported(report, element)
+    # Data stores need an implementation and correlations belong to messages: neither runs here.
+    for tag in ("dataStore", "correlationProperty"):
+        for element in root.iterfind(f"{_B}{tag}"):
+            _unsupported(report, element)
 
 
 def _pick_process(root: etree._Element, report: Report) -> etree._Element | None:
@@ -198,7 +197,7 @@ def _check_node(element: etree._Element, kind: str, report: Report) -> bool:
     return True
 
 
-def _read_timer(element: etree._Element, model: Model, report: Report) -> bool:
+def _check_timer(element: etree._Element, report: Report) -> bool:
     definitions = _definitions(element)
     if definitions != ["timerEventDefinition"]:
         _unsupported(report, element, N_("boundary events other than timers"))
@@ -214,7 +213,6 @@ def _read_timer(element: etree._Element, model: Model, report: Report) -> bool:
             N_("Timer '%(id)s': the duration '%(value)s' is not an ISO 8601 duration such as PT4H or P2D."),
             id=element.get("id"), value=text[:60]))
         return False
-    model.timers[element.get("id")] = text.upper()
     return True
 
 
@@ -234,12 +232,13 @@ def _walk_scope(scope: etree._Element, model: Model, report: Report) -> None:
                 if child_id:
                     model.flows[child_id] = _read_flow(child)
                 continue
+            if not child_id:
+                continue  # reported with the document's ids
             if kind not in SUPPORTED_NODES:
                 _unsupported(report, child)
                 model.refused[child_id] = (kind, scope_id)
                 continue
-            if (not child_id or not _check_node(child, kind, report)
-                    or (kind == "boundaryEvent" and not _read_timer(child, model, report))):
+            if not _check_node(child, kind, report) or (kind == "boundaryEvent" and not _check_timer(child, report)):
                 model.refused[child_id] = (kind, scope_id)
                 continue
             model.nodes[child_id] = FlowNode(child_id, kind, child.get("name"), child, scope_id)
