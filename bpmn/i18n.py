@@ -10,7 +10,7 @@ Updating the catalogue after changing messages::
 
     pybabel extract -k N_ --no-location --project quytrinh -w 100 -o bpmn/locale/lint.pot \
         bpmn engine/expressions.py web/commands/lint.py
-    pybabel update -i bpmn/locale/lint.pot -d bpmn/locale -D lint -w 100 --no-location
+    pybabel update -i bpmn/locale/lint.pot -d bpmn/locale -D lint -w 100
     pybabel compile -d bpmn/locale -D lint
 """
 from __future__ import annotations
