@@ -39,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         tune_sqlite(db.engine)
 
     from web import auth, admin, errors, main
+    from web import admin_calendar  # noqa: F401 — adds the calendar pages to admin.bp before it is registered
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
