@@ -130,5 +130,5 @@ def _lint(source: Source, overrides: Overrides, max_bytes: int, known_roles: fro
                    "type, flows and settings."), id=element))
         return
     report.procedure = Procedure(process, tasks, spec, subprocess_specs, conditions,
-                                 report.budget.allocated_minutes or 0, report.budget.critical_path)
+                                 report.budget.allocated_minutes or 0, report.budget.critical_path, graph)
 

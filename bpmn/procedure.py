@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from bpmn.graph import FlowGraph
 from engine.expressions import Condition
 
 #: Values of tthc.step.
@@ -96,6 +97,9 @@ class Procedure:
     conditions: dict[str, Condition]  # sequence flow id -> checked condition
     allocated_minutes: int
     critical_path: tuple[str, ...]
+    #: The flattened flow graph (bpmn.graph.FlowGraph) the policy checks ran on; the runtime
+    #: guard reads it, so that the project has one definition of the flow graph.
+    graph: FlowGraph | None = None
 
     @property
     def process_id(self) -> str:

@@ -74,6 +74,14 @@ def test_task_specs_carry_the_profile():
     assert procedure.process.target_minutes == 1680 and procedure.allocated_minutes == 1080
 
 
+def test_the_procedure_keeps_the_flow_graph_the_checks_ran_on():
+    procedure = parse_procedure(base("camunda"))
+    graph = procedure.graph
+    assert graph.sources == ["StartEvent_1"]
+    assert graph.weights["Task_ThamDinh"] == 480
+    assert [edge.target for edge in graph.out["Gateway_KetQua"]] == ["Task_ChuTich", "Task_ThamDinh"]
+
+
 def test_overrides_reach_the_procedure():
     procedure = parse_procedure(base("camunda"), legal_days="10", reduction="0.5")
     assert (procedure.process.legal_minutes, procedure.process.target_minutes) == (4800, 2400)
