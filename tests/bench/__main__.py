@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import pkgutil
 import platform
@@ -27,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = []
     for name in _modules(args.names):
-        module = importlib.import_module(f"tests.bench.{name}")
-        rows.extend(module.run(quick=args.quick))
+        run = importlib.import_module(f"tests.bench.{name}").run
+        accepts_quick = "quick" in inspect.signature(run).parameters
+        rows.extend(run(quick=args.quick) if accepts_quick else run())
     print(f"Python {platform.python_version()} · {os.cpu_count()} CPU · {platform.machine()}")
     print(format_table(rows))
     return 0 if all(r.get("met") is not False for r in rows) else 1

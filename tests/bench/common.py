@@ -1,8 +1,11 @@
 """A tiny benchmark harness (đo hiệu năng): time a callable, report median and p95, print a table.
 
-Every ``tests/bench/bench_*.py`` module exposes ``run(quick: bool = False) -> list[dict]``; each
-dict is a row made by :func:`row`. ``python -m tests.bench`` runs them all and prints one table
-with the columns benchmark, ours, baseline, ratio, goal.
+Every ``tests/bench/bench_*.py`` module exposes ``run()`` (optionally ``run(quick: bool)``, fewer
+repetitions) returning a list of rows, each a dict made by :func:`row`: ``benchmark`` (str),
+``ours`` and ``baseline`` (:class:`Timing`, or anything printable; baseline may be None),
+``ratio`` (float or None), ``goal`` (str) and ``met`` (bool or None). ``python -m tests.bench``
+runs them all and prints one table with the columns benchmark, ours, baseline, ratio, goal, and
+exits 1 when a goal is missed.
 """
 from __future__ import annotations
 
