@@ -1,0 +1,31 @@
+"""The runtime (bộ máy thực thi): dossiers' workflows on SpiffWorkflow, without Flask or a database.
+
+::
+
+    runtime = runtime_for("version:12:<sha256>", lambda: bpmn_bytes)   # parsed once per version
+    instance = runtime.start({"dossier_code": code}, now=received_at)   # runs to the first steps
+    state = instance.dump()                                             # store it (no spec inside)
+    instance = runtime.load(state)
+    instance.ready_tasks()                                              # [ReadyTask]
+    instance.complete(task_id, {"decision": "approve"}, now=now)        # newly ready tasks
+    instance.history(); instance.completed; instance.end_events
+    instance.waiting_timers(); instance.refresh(now)                    # background jobs
+    review_is_fresh(runtime.procedure, [s.spec_id for s in instance.history()])
+
+Modules: :mod:`.procedure` (ProcedureRuntime), :mod:`.instance` (Instance), :mod:`.state` (dump
+format), :mod:`.script` (restricted evaluator, clock timers), :mod:`.forms` (submitted data),
+:mod:`.values` (plain, immutable data), :mod:`.guard` (the Văn phòng review rule),
+:mod:`.cache` (runtime_for).
+"""
+from engine.runtime.cache import clear_cache, runtime_for, set_cache_size
+from engine.runtime.errors import EngineError, InvalidTaskData, ReviewNotFresh, StateError, TaskNotReady
+from engine.runtime.guard import ReviewRule, review_is_fresh
+from engine.runtime.instance import CompletedStep, Instance, ReadyTask, WaitingTimer
+from engine.runtime.procedure import ProcedureRuntime
+from engine.runtime.state import FORMAT
+
+__all__ = [
+    "EngineError", "TaskNotReady", "InvalidTaskData", "StateError", "ReviewNotFresh",
+    "ReadyTask", "CompletedStep", "WaitingTimer", "Instance", "ProcedureRuntime", "ReviewRule",
+    "runtime_for", "set_cache_size", "clear_cache", "review_is_fresh", "FORMAT",
+]
