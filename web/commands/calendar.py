@@ -1,13 +1,20 @@
 """`quytrinh calendar` — deadline arithmetic on the working-time calendar (DESIGN.md, CLI contract).
 
-Needs no Flask app and no database. Bad input ends in one line naming the option and exit 2:
-scripts read the exit code, people read the line, nobody should read a traceback.
+Needs no Flask app. The calendar is the one stored in the database (DATABASE_URL, else the
+embedded SQLite file) when that database exists and is migrated, else the shipped defaults; see
+:func:`load_calendar`. Bad input ends in one line naming the option and exit 2: scripts read the
+exit code, people read the line, nobody should read a traceback.
 """
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
 from typing import NoReturn
+from urllib.parse import quote
 
 import click
 
@@ -27,8 +34,63 @@ _WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "
 
 
 def load_calendar() -> WorkingCalendar:
-    """The calendar the commands use: the shipped defaults while nothing is stored."""
+    """The calendar the commands use: the stored one when there is one, else the shipped defaults.
+
+    - No database set up (no SQLite file, a database without the calendar table) or nothing
+      stored yet: the shipped defaults, silently — that is the documented behaviour.
+    - A database that is configured but cannot be used (malformed DATABASE_URL, server down,
+      corrupt stored calendar): the shipped defaults too, with one line on stderr naming the
+      cause, so that ``calendar due`` still answers (stdout stays the bare due date for scripts)
+      while a person sees that the answer may ignore the days off an administrator stored.
+
+    The database is only read: a missing SQLite file is never created, nothing is written.
+    """
+    from web.config import ConfigError, database_url
+
+    try:
+        url = database_url(os.environ)
+    except ConfigError as exc:
+        return _defaults_with_note(str(exc))
+    try:
+        stored = _stored_calendar(url)
+    except Exception as exc:  # noqa: BLE001 — whatever the database did, the defaults still answer
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return _defaults_with_note(f"DATABASE_URL: {cause[0] if cause else type(exc).__name__}")
+    return stored if stored is not None else default_calendar()
+
+
+def _defaults_with_note(cause: str) -> WorkingCalendar:
+    click.echo(f"Lưu ý: không đọc được lịch đã lưu ({cause}); dùng lịch mặc định có sẵn.", err=True)
     return default_calendar()
+
+
+def _stored_calendar(url: str) -> WorkingCalendar | None:
+    """The stored calendar of the database at ``url``; None when that database is not set up."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import NullPool
+
+    from services.calendar import current_calendar
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:" or not Path(path).is_file():
+            return None
+        # Read-only, through a URI: a mistyped path must not leave an empty database behind.
+        uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True),
+                               poolclass=NullPool)
+    else:
+        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with Session(engine) as session:
+            if not inspect(session.connection()).has_table("calendar_config"):
+                return None
+            return current_calendar(session)
+    finally:
+        engine.dispose()
 
 
 def _fail(message: str) -> NoReturn:
@@ -56,7 +118,9 @@ def _parse_start(text: str | None) -> datetime:
     return moment
 
 
-def _parse_minutes(calendar: WorkingCalendar, amounts: dict[str, str | None]) -> tuple[str, int]:
+def _parse_amount(amounts: dict[str, str | None]) -> tuple[str, Fraction]:
+    """The one amount option given, checked before the calendar is loaded: bad input is
+    reported on its own line, never after a note about the database."""
     given = [(option, value) for option, value in amounts.items() if value is not None]
     if not given:
         _fail(f"cần một trong {', '.join(_AMOUNT_OPTIONS)} (thời gian được giao).")
@@ -68,13 +132,17 @@ def _parse_minutes(calendar: WorkingCalendar, amounts: dict[str, str | None]) ->
         amount = exact_amount(text)
     except ValueError:
         _fail(f"{option}: cần một số không âm, nhận được {text!r}.")
-    if option == "--working-days":
-        return option, calendar.days_to_minutes(amount)
-    if option == "--hours":
-        return option, hours_to_minutes(amount)
-    if amount.denominator != 1:
+    if option == "--minutes" and amount.denominator != 1:
         _fail(f"--minutes: cần một số nguyên phút không âm, nhận được {text!r}.")
-    return option, int(amount)
+    return option, amount
+
+
+def _minutes(calendar: WorkingCalendar, option: str, amount: Fraction) -> int:
+    if option == "--working-days":
+        return calendar.days_to_minutes(amount)
+    if option == "--hours":
+        return hours_to_minutes(amount)
+    return int(amount)
 
 
 @click.group("calendar")
@@ -97,11 +165,10 @@ def due_command(start, days, hours, minutes, no_cutoff):
     Tiếp nhận sau 15:00 thì tính từ đầu ngày làm việc kế tiếp; ngoài giờ làm việc thì tính từ
     đầu buổi làm việc kế tiếp; nghỉ trưa, cuối tuần, ngày lễ không tính.
     """
-    calendar = load_calendar()
     moment = _parse_start(start)
-    option, total = _parse_minutes(
-        calendar, {"--working-days": days, "--hours": hours, "--minutes": minutes}
-    )
+    option, amount = _parse_amount({"--working-days": days, "--hours": hours, "--minutes": minutes})
+    calendar = load_calendar()
+    total = _minutes(calendar, option, amount)
     try:
         due = calendar.add_working_time(moment, total, receipt=not no_cutoff)
     except ValueError:
@@ -116,7 +183,6 @@ def due_command(start, days, hours, minutes, no_cutoff):
               help="In dữ liệu của năm (ngày nghỉ, ngày làm bù) dạng JSON, như khi lưu trữ.")
 def show_command(year_text, as_json):
     """Liệt kê ngày nghỉ và ngày làm bù của một năm."""
-    calendar = load_calendar()
     if year_text is None:
         year = datetime.now(TIMEZONE).year
     else:
@@ -126,6 +192,7 @@ def show_command(year_text, as_json):
             _fail(f"--year: cần một năm dạng YYYY, nhận được {year_text!r}.")
     if not FIRST_YEAR <= year <= LAST_YEAR:
         _fail(f"--year: năm {year} nằm ngoài phạm vi của lịch ({FIRST_YEAR}–{LAST_YEAR}).")
+    calendar = load_calendar()
     schedule = calendar.schedule_for(year)
     if as_json:
         click.echo(json.dumps(schedule.to_dict(), ensure_ascii=False, indent=1))
