@@ -156,12 +156,12 @@ class Instance:
         task = self._ready_task(task_id)
         spec_id = task.task_spec.bpmn_id
         profile = self._runtime.procedure.tasks[spec_id]
-        values = validate_submission(profile, data, start_variables=self._workflow.task_tree.data.keys(),
-                                     routed=self._runtime.routed)
         if not self._guard_allows(spec_id, None):
             raise ReviewNotFresh(
                 f"Step '{profile.name or spec_id}' goes to the Chairman, but the Văn phòng UBND has not "
                 "reviewed the file since it was last submitted.", element=spec_id)
+        values = validate_submission(profile, data, start_variables=self._workflow.task_tree.data.keys(),
+                                     routed=self._runtime.routed)
 
         def run() -> None:
             task.data.update(values)
