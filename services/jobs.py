@@ -113,7 +113,8 @@ def fire_timers(session: Session, now: datetime | None = None) -> JobReport:
                 dossier = session.get(Dossier, dossier_id)
                 version = session.get(ProcedureVersion, version_id)
                 instance = runtime(version).load(dossier.state)
-                if not instance.refresh(now):
+                instance.refresh(now)
+                if not instance.modified:
                     continue
                 dossier.state = instance.dump()
                 sync_steps(session, dossier, version, instance, now)

@@ -58,7 +58,10 @@ def require_open(dossier: Dossier) -> None:
                        code=dossier.code, status=dossier.status)
 
 
-def require_running(dossier: Dossier) -> None:
+def require_running(dossier: Dossier, *, handing_over: bool = False) -> None:
+    """Steps can be worked on; a ready result (done) can still be handed over by its last step."""
+    if handing_over and dossier.status == DONE:
+        return
     require_open(dossier)
     if dossier.status in CLOCK_STOPPED:
         raise Conflict(N_("Dossier %(code)s is waiting (%(status)s); resume it before working on its steps."),

@@ -76,7 +76,7 @@ def receive(session: Session, actor: User, *, procedure_id: int, applicant_name:
         cal = calendar(session)
         code = next_code(session, procedure.agency.code, received_at)
         try:
-            instance = runtime(version).start({"dossier_code": code})
+            instance = runtime(version).start({"dossier_code": code}, now=received_at)
         except EngineError as exc:
             raise ValidationError(N_("The procedure cannot be started: %(detail)s"), "procedure",
                                   detail=exc.message) from None

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.runtime import EngineError, InvalidTaskData, TaskNotReady, review_is_fresh
+from engine.runtime import EngineError, InvalidTaskData, ReviewNotFresh, TaskNotReady, review_is_fresh
 from services import audit
 from services.assignment import may_perform
 from services.dossiers.common import (
@@ -86,7 +86,7 @@ def complete(session: Session, actor: User, step_id: int, data: dict | None = No
             if step.assignee_id not in (None, actor.id):
                 raise Conflict(N_("%(who)s has claimed step '%(name)s'; only they can complete it."), "step",
                                who=step.assignee.full_name, name=step.name or step.spec_id)
-            require_running(dossier)
+            require_running(dossier, handing_over=step.step == "return_result")
             version = session.get(ProcedureVersion, dossier.version_id)
             proc_runtime = runtime(version)
             instance = proc_runtime.load(dossier.state)
@@ -98,7 +98,10 @@ def complete(session: Session, actor: User, step_id: int, data: dict | None = No
             if opinion is not None:
                 data.setdefault("opinion", opinion)
             try:
-                instance.complete(step.task_id, data)
+                instance.complete(step.task_id, data, now=now)
+            except ReviewNotFresh:
+                raise Forbidden(N_("The Văn phòng UBND tỉnh has not reviewed this submission: the Chairman's "
+                                   "step cannot be completed before its review."), "step") from None
             except InvalidTaskData as exc:
                 raise ValidationError(N_("%(detail)s"), exc.field or "data", detail=exc.message) from None
             except TaskNotReady as exc:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base
+from services.db import Base, UTCDateTime
 from services.models.accounts import OrgUnit, User
 from services.models.procedures import Procedure, ProcedureVersion
 
@@ -47,17 +47,17 @@ class Dossier(Base):
     applicant_phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
     applicant_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     applicant_address: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     received_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     target_minutes: Mapped[int] = mapped_column(Integer)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    original_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    original_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(30), default=RECEIVED)
-    stopped_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    stopped_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     stopped_minutes: Mapped[int] = mapped_column(Integer, default=0)
     warning: Mapped[str] = mapped_column(String(20), default="within")  # within / nearly_due / overdue
-    result_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    result_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     result_class: Mapped[str | None] = mapped_column(String(20), nullable=True)  # early / on_time / late
     closed_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[str] = mapped_column(Text)
@@ -92,10 +92,10 @@ class DossierStep(Base):
     status: Mapped[str] = mapped_column(String(20), default=STEP_READY)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     allocation_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     warning: Mapped[str] = mapped_column(String(20), default="within")
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     used_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     data: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON submitted with the completion
@@ -127,9 +127,9 @@ class SupplementRequest(Base):
     kind: Mapped[str] = mapped_column(String(20), default="supplement")  # supplement / pause
     reason: Mapped[str] = mapped_column(Text)
     items: Mapped[str | None] = mapped_column(Text, nullable=True)
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    resumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     waited_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
@@ -141,9 +141,9 @@ class ApologyLetter(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
     reason: Mapped[str] = mapped_column(Text)
-    previous_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    new_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    previous_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    new_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
@@ -162,9 +162,9 @@ class Notification(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"))
     step_id: Mapped[int | None] = mapped_column(ForeignKey("dossier_steps.id"), nullable=True)
     message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class CalendarConfig(Base):
@@ -174,7 +174,7 @@ class CalendarConfig(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[str] = mapped_column(Text)  # WorkingCalendar.to_dict() as JSON
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(120))
     revision: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base
+from services.db import Base, UTCDateTime
 from services.models.accounts import OrgUnit, User
 
 # Version statuses, in lifecycle order (DESIGN.md, "Procedure versions").
@@ -25,7 +25,7 @@ class Procedure(Base):
     name: Mapped[str] = mapped_column(String(500))
     authority: Mapped[str] = mapped_column(String(40))
     agency_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     agency: Mapped[OrgUnit] = relationship(lazy="joined")
     versions: Mapped[list[ProcedureVersion]] = relationship(
@@ -56,16 +56,16 @@ class ProcedureVersion(Base):
     lint_report: Mapped[str] = mapped_column(Text)  # the report's JSON (language-neutral codes)
     requires_vp_review: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     vp_opinion: Mapped[str | None] = mapped_column(Text, nullable=True)
     vp_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    vp_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    vp_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     procedure: Mapped[Procedure] = relationship(back_populates="versions", lazy="joined")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
