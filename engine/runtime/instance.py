@@ -202,7 +202,7 @@ class Instance:
 
     def _change(self, run, now: datetime | None) -> list[ReadyTask]:
         snapshot = self.dump()
-        before = {t.id for t in self._ready()}
+        before = {str(task.id) for task in self._ready_spiff_tasks()}
         engine = self._workflow.script_engine
         engine.now = utc(now)
         try:
@@ -219,11 +219,20 @@ class Instance:
         self._state = None
         return [t for t in self._ready() if t.id not in before]
 
+    def _ready_spiff_tasks(self):
+        # A scan of the task maps: SpiffWorkflow's tree iterator costs several times more, and
+        # the order is imposed by _ready anyway.
+        workflow = self._workflow
+        for tasks in (workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())):
+            for task in tasks.values():
+                if task.state == TaskState.READY and task.task_spec.manual:
+                    yield task
+
     def _ready(self) -> list[ReadyTask]:
         tasks = self._runtime.procedure.tasks
         order = self._runtime.order
         ready = []
-        for task in self._workflow.get_tasks(state=TaskState.READY, manual=True):
+        for task in self._ready_spiff_tasks():
             profile = tasks.get(task.task_spec.bpmn_id)
             if profile is not None:
                 ready.append(ReadyTask(str(task.id), profile.id, profile.name, profile.lane, profile.role,
