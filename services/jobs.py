@@ -77,7 +77,7 @@ def mark_deadlines(session: Session, now: datetime | None = None, warn: int | No
             state = sla.progress(cal, now, aware(step.due_at), warn)
             if state != step.warning:
                 audit.record(session, audit.SYSTEM, "step_deadline", f"dossier:{step.dossier.code}",
-                             {"step": step.spec_id, "from": step.warning, "to": state})
+                             {"step": step.spec_id, "from": step.warning, "to": state}, at=now)
                 step.warning = state
                 report.steps_marked += 1
                 if state != sla.WITHIN:
@@ -88,7 +88,7 @@ def mark_deadlines(session: Session, now: datetime | None = None, warn: int | No
             state = sla.progress(cal, now, aware(dossier.due_at), warn)
             if state != dossier.warning:
                 audit.record(session, audit.SYSTEM, "dossier_deadline", f"dossier:{dossier.code}",
-                             {"from": dossier.warning, "to": state})
+                             {"from": dossier.warning, "to": state}, at=now)
                 dossier.warning = state
                 report.dossiers_marked += 1
     return report
@@ -119,7 +119,7 @@ def fire_timers(session: Session, now: datetime | None = None) -> JobReport:
                 dossier.state = instance.dump()
                 sync_steps(session, dossier, version, instance, now)
                 settle_status(dossier, instance, now)
-                audit.record(session, audit.SYSTEM, "timer_fired", f"dossier:{dossier.code}", {})
+                audit.record(session, audit.SYSTEM, "timer_fired", f"dossier:{dossier.code}", {}, at=now)
                 report.timers_fired += 1
         except Exception as exc:  # noqa: BLE001 — one bad dossier must not stop the others
             log.exception("timer job failed for dossier #%s", dossier_id)

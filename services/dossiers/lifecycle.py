@@ -63,7 +63,7 @@ def stop_clock(session: Session, actor: User, dossier_id: int, *, kind: str, rea
         dossier.status = WAITING_SUPPLEMENT if kind == "supplement" else PAUSED
         dossier.stopped_since = now
         audit.record(session, actor.username, "supplement_requested" if kind == "supplement" else "paused",
-                     f"dossier:{dossier.code}", {"reason": reason, "items": request.items})
+                     f"dossier:{dossier.code}", {"reason": reason, "items": request.items}, at=now)
     return request
 
 
@@ -90,7 +90,7 @@ def resume(session: Session, actor: User, dossier_id: int, *, now: datetime | No
         dossier.status, dossier.stopped_since = PROCESSING, None
         audit.record(session, actor.username, "supplement_resubmitted" if was == WAITING_SUPPLEMENT else "resumed",
                      f"dossier:{dossier.code}", {"waited_minutes": waited,
-                                                 "due_at": audit.format_at(dossier.due_at)})
+                                                 "due_at": audit.format_at(dossier.due_at)}, at=now)
     return dossier
 
 
@@ -118,7 +118,7 @@ def issue_apology(session: Session, actor: User, dossier_id: int, *, reason: str
         dossier.due_at = new_due_at
         audit.record(session, actor.username, "apology_issued", f"dossier:{dossier.code}", {
             "reason": reason, "previous_due_at": audit.format_at(current),
-            "new_due_at": audit.format_at(new_due_at)})
+            "new_due_at": audit.format_at(new_due_at)}, at=now)
     return letter
 
 
@@ -141,7 +141,7 @@ def close(session: Session, actor: User, dossier_id: int, *, outcome: str, reaso
             step.status = STEP_CANCELLED
         dossier.status, dossier.closed_reason, dossier.result_at = outcome, reason, now
         audit.record(session, actor.username, "withdrawn" if outcome == WITHDRAWN else "rejected",
-                     f"dossier:{dossier.code}", {"reason": reason})
+                     f"dossier:{dossier.code}", {"reason": reason}, at=now)
     return dossier
 
 
@@ -155,5 +155,5 @@ def hand_over(session: Session, actor: User, dossier_id: int, *, now: datetime |
         if not _at_desk(actor, dossier):
             raise Forbidden(N_("Results are handed over by the receiving one-stop desk."), "dossier")
         dossier.status, dossier.returned_at = RETURNED, now
-        audit.record(session, actor.username, "result_returned", f"dossier:{dossier.code}", {})
+        audit.record(session, actor.username, "result_returned", f"dossier:{dossier.code}", {}, at=now)
     return dossier

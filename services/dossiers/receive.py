@@ -99,7 +99,7 @@ def receive(session: Session, actor: User, *, procedure_id: int, applicant_name:
         audit.record(session, actor.username, "dossier_received", f"dossier:{code}", {
             "procedure": procedure.code, "version": version.number, "desk": desk.code,
             "received_at": audit.format_at(received_at), "due_at": audit.format_at(due),
-            "applicant": applicant_name})
+            "applicant": applicant_name}, at=now)
     return dossier
 
 

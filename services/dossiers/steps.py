@@ -42,7 +42,8 @@ def _require_open(step: DossierStep) -> None:
                        name=step.name or step.spec_id, status=step.status)
 
 
-def claim(session: Session, actor: User, step_id: int) -> DossierStep:
+def claim(session: Session, actor: User, step_id: int, *, now: datetime | None = None) -> DossierStep:
+    now = now or utcnow()
     with transaction(session):
         step = get_step(session, step_id)
         _authorize(actor, step)
@@ -53,11 +54,12 @@ def claim(session: Session, actor: User, step_id: int) -> DossierStep:
         if step.assignee_id is None:
             step.assignee_id, step.status = actor.id, STEP_CLAIMED
             audit.record(session, actor.username, "step_claimed", f"dossier:{step.dossier.code}",
-                         {"step": step.spec_id, "name": step.name})
+                         {"step": step.spec_id, "name": step.name}, at=now)
     return step
 
 
-def unclaim(session: Session, actor: User, step_id: int) -> DossierStep:
+def unclaim(session: Session, actor: User, step_id: int, *, now: datetime | None = None) -> DossierStep:
+    now = now or utcnow()
     with transaction(session):
         step = get_step(session, step_id)
         _require_open(step)
@@ -65,7 +67,7 @@ def unclaim(session: Session, actor: User, step_id: int) -> DossierStep:
             raise Forbidden(N_("Only the official who claimed a step can release it."), "step")
         step.assignee_id, step.status = None, STEP_READY
         audit.record(session, actor.username, "step_unclaimed", f"dossier:{step.dossier.code}",
-                     {"step": step.spec_id, "name": step.name})
+                     {"step": step.spec_id, "name": step.name}, at=now)
     return step
 
 
@@ -118,7 +120,7 @@ def complete(session: Session, actor: User, step_id: int, data: dict | None = No
             action = "step_returned" if data.get("decision") == "return" else "step_completed"
             audit.record(session, actor.username, action, f"dossier:{dossier.code}", {
                 "step": step.spec_id, "name": step.name, "role": step.role, "data": data,
-                "used_minutes": step.used_minutes, "allocation_minutes": step.allocation_minutes})
+                "used_minutes": step.used_minutes, "allocation_minutes": step.allocation_minutes}, at=now)
             session.flush()
     except StaleDataError:
         raise Conflict(N_("Someone else completed a step of this dossier at the same moment; "
