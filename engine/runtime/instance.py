@@ -207,9 +207,11 @@ class Instance:
         engine.now = utc(now)
         try:
             run()
-        except Exception as exc:
+        except BaseException as exc:  # an interrupt half-way must not leave a half-run workflow either
             self._workflow, self._history = self._runtime.load_parts(snapshot)
             self._state = snapshot
+            if not isinstance(exc, Exception):
+                raise
             translated = translate_error(self._runtime, exc)
             if translated is None:
                 raise
