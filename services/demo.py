@@ -64,6 +64,7 @@ ACCOUNTS: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("motcua.longxuyen", "Lê Thị Tiếp Nhận", [("mot_cua", "H01.60.01")]),
     ("tuphap.longxuyen", "Phan Văn Hộ Tịch", [("chuyen_vien", "H01.60")]),
     ("chutich.longxuyen", "Châu Văn Xã", [("chu_tich", "H01.60")]),
+    ("vanthu.longxuyen", "Ngô Thị Văn Thư", [("van_thu", "H01.60")]),  # Văn thư UBND xã (commune_level)
     ("motcua.myhoahung", "Đỗ Thị Một Cửa", [("mot_cua", "H01.61.01")]),
 ]
 
