@@ -141,8 +141,8 @@ LIBRARY_DIR = Path(bpmn.__file__).resolve().parent / "library"
 def _load_procedures(session: Session, report: DemoReport) -> None:
     """Publish each library procedure through the real approval path, as the demo's people."""
     people = {u.username: u for u in session.scalars(select(User).where(
-        User.username.in_(("thietke", "vp.lanhdao", "chutich"))))}
-    designer, vp_leader, chairman = people["thietke"], people["vp.lanhdao"], people["chutich"]
+        User.username.in_(("thietke", "vp.chuyenvien", "vp.lanhdao", "chutich"))))}
+    designer, chairman = people["thietke"], people["chutich"]
     for filename, agency_code in LIBRARY:
         data = (LIBRARY_DIR / filename).read_bytes()
         lint_report = lint_bpmn(data)
@@ -158,7 +158,9 @@ def _load_procedures(session: Session, report: DemoReport) -> None:
         version = procedures.upload_version(session, designer, procedure.id, filename=filename, data=data)
         procedures.submit_version(session, designer, version.id)
         if version.requires_vp_review:
-            procedures.give_vp_opinion(session, vp_leader, version.id, agree=True,
+            procedures.give_vp_opinion(session, people["vp.chuyenvien"], version.id, agree=True,
+                                       opinion="Quy trình phù hợp quy định, đủ thời gian cắt giảm 30 %.")
+            procedures.give_vp_opinion(session, people["vp.lanhdao"], version.id, agree=True,
                                        opinion="Văn phòng UBND tỉnh thống nhất nội dung quy trình nội bộ.")
         procedures.decide_version(session, chairman, version.id, decision="approve",
                                   note="Phê duyệt quy trình nội bộ.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from bpmn import lint as lint_bpmn
 from bpmn.profile import parse_authority
 from bpmn import InvalidOption
+from engine.runtime import Instance, InvalidTaskData, ProcedureRuntime, ReviewNotFresh, runtime_for
 from services import audit
 from services.errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from services.models import OrgUnit, Procedure, ProcedureVersion, User
@@ -109,7 +111,60 @@ def upload_version(session: Session, actor: User, procedure_id: int, *, filename
     return version
 
 
-def submit_version(session: Session, actor: User, version_id: int) -> ProcedureVersion:
+APPROVAL_BPMN = Path(__file__).resolve().parent.parent / "bpmn" / "library" / "procedure_approval.bpmn"
+SUBMIT, VP_CHECK, VP_OPINION, CHAIRMAN = (
+    "Task_TrinhPheDuyet", "Task_VP_ThamTra", "Task_VP_YKien", "Task_ChuTichPheDuyet")
+APPROVED_END, REJECTED_END = "EndEvent_SanSangCongBo", "EndEvent_KhongPheDuyet"
+
+
+def approval_runtime() -> ProcedureRuntime:
+    """The approval flow is itself a BPMN of the library, run by the engine (parsed once)."""
+    data = APPROVAL_BPMN.read_bytes()
+    return runtime_for(f"approval:{hashlib.sha256(data).hexdigest()}", lambda: data)
+
+
+def _status(version: ProcedureVersion, instance: Instance) -> str:
+    """The version's status is read off where its approval workflow stands."""
+    if instance.completed:
+        return APPROVED if APPROVED_END in instance.end_events else REJECTED
+    ready = {t.spec_id for t in instance.ready_tasks()}
+    if SUBMIT in ready:
+        return DRAFT
+    if CHAIRMAN in ready:
+        return VP_REVIEWED if version.requires_vp_review else SUBMITTED
+    return SUBMITTED
+
+
+def _advance(session: Session, actor: User, version: ProcedureVersion, spec_id: str, data: dict,
+             action: str, payload: dict) -> None:
+    """Complete the ready approval task `spec_id` with `data`, store the state and the event."""
+    rt = approval_runtime()
+    if version.approval_state is None:
+        # requires_vp_review comes from the procedure's authority, never from the caller.
+        instance = rt.start({"requires_vp_review": version.requires_vp_review, "version_id": version.id})
+    else:
+        instance = rt.load(version.approval_state)
+    task = next((t for t in instance.ready_tasks() if t.spec_id == spec_id), None)
+    if task is None:
+        raise Conflict(N_("Version %(n)s is %(status)s; this action needs it to be %(expected)s."), "version",
+                       n=version.number, status=version.status, expected=_EXPECTED[spec_id])
+    try:
+        instance.complete(task.id, data)
+    except ReviewNotFresh:
+        raise Conflict(N_("This procedure is decided by the UBND tỉnh or its Chairman: the Văn phòng "
+                          "UBND tỉnh must give its opinion before the Chairman decides."), "version") from None
+    except InvalidTaskData as exc:
+        raise ValidationError(N_("%(detail)s"), exc.field or "data", detail=exc.message) from None
+    version.approval_state = instance.dump()
+    version.status = _status(version, instance)
+    audit.record(session, actor.username, action, f"procedure_version:{version.id}", payload)
+
+
+_EXPECTED = {SUBMIT: DRAFT, VP_CHECK: SUBMITTED, VP_OPINION: SUBMITTED,
+             CHAIRMAN: f"{VP_REVIEWED} / {SUBMITTED}"}
+
+
+def submit_version(session: Session, actor: User, version_id: int, note: str = "") -> ProcedureVersion:
     with transaction(session):
         version = _version(session, version_id)
         _require(actor.has_role("designer", version.procedure.agency_id),
@@ -118,32 +173,42 @@ def submit_version(session: Session, actor: User, version_id: int) -> ProcedureV
         if not version.lint_ok:
             raise ValidationError(N_("Version %(n)s fails the policy checks and cannot be submitted; "
                                      "fix the errors in its lint report first."), "version", n=version.number)
-        version.status, version.submitted_at = SUBMITTED, _now()
-        audit.record(session, actor.username, "version_submitted", f"procedure_version:{version.id}",
-                     {"procedure": version.procedure.code, "number": version.number})
+        note = (note or "").strip() or f"Trình phê duyệt phiên bản {version.number}"
+        version.submitted_at = _now()
+        _advance(session, actor, version, SUBMIT, {"submission_note": note}, "version_submitted",
+                 {"procedure": version.procedure.code, "number": version.number, "note": note})
     return version
 
 
 def give_vp_opinion(session: Session, actor: User, version_id: int, *, agree: bool, opinion: str) -> ProcedureVersion:
-    """The Văn phòng UBND tỉnh's opinion (ý kiến thẩm tra): agree moves on, disagree returns to draft."""
+    """The Văn phòng UBND tỉnh's review (thẩm tra): its specialist's findings, then its leader's opinion.
+
+    The leader's disagreement returns the version to the designer (draft).
+    """
     opinion = (opinion or "").strip()
     if not opinion:
         raise ValidationError(N_("The opinion text is required."), "opinion")
     with transaction(session):
         version = _version(session, version_id)
-        _require(_holds_in_kind(session, actor, ("vp_lanh_dao",), "office"),
-                 N_("Only a leader of the Văn phòng UBND tỉnh can give the office's opinion."))
         _require(version.created_by_id != actor.id, N_("Nobody can review their own version."))
-        _expect(version, SUBMITTED)
-        version.vp_opinion, version.vp_by_id, version.vp_at = opinion, actor.id, _now()
-        version.status = VP_REVIEWED if agree else DRAFT
-        audit.record(session, actor.username, "version_vp_opinion", f"procedure_version:{version.id}",
-                     {"agree": agree, "opinion": opinion})
+        ready = _ready(version)
+        if VP_CHECK in ready:
+            _require(_holds_in_kind(session, actor, ("vp_chuyen_vien",), "office"),
+                     N_("The Văn phòng UBND tỉnh's specialist reviews the version first."))
+            _advance(session, actor, version, VP_CHECK, {"opinion": opinion}, "version_vp_review",
+                     {"opinion": opinion})
+        else:
+            _require(_holds_in_kind(session, actor, ("vp_lanh_dao",), "office"),
+                     N_("Only a leader of the Văn phòng UBND tỉnh can give the office's opinion."))
+            version.vp_opinion, version.vp_by_id, version.vp_at = opinion, actor.id, _now()
+            _advance(session, actor, version, VP_OPINION,
+                     {"decision": "approve" if agree else "return", "opinion": opinion},
+                     "version_vp_opinion", {"agree": agree, "opinion": opinion})
     return version
 
 
 def decide_version(session: Session, actor: User, version_id: int, *, decision: str, note: str = "") -> ProcedureVersion:
-    """The Chairman's decision: approve, return (to draft) or reject."""
+    """The Chairman's decision: approve, return (to the designer) or reject."""
     if decision not in ("approve", "return", "reject"):
         raise ValidationError(N_("Unknown decision '%(value)s'."), "decision", value=decision)
     with transaction(session):
@@ -151,21 +216,22 @@ def decide_version(session: Session, actor: User, version_id: int, *, decision: 
         _require(_holds_in_kind(session, actor, CHAIRMAN_ROLES, "province"),
                  N_("Only the Chairman or a Vice-chairman of the UBND tỉnh can approve a version."))
         _require(version.created_by_id != actor.id, N_("Nobody can approve their own version."))
-        if version.requires_vp_review:
-            if version.status == SUBMITTED:
-                raise Conflict(N_("This procedure is decided by the UBND tỉnh or its Chairman: the Văn phòng "
-                                  "UBND tỉnh must give its opinion before the Chairman decides."), "version")
-            _expect(version, VP_REVIEWED)
-        else:
-            _expect(version, SUBMITTED, VP_REVIEWED)
+        if version.requires_vp_review and version.status == SUBMITTED:
+            raise Conflict(N_("This procedure is decided by the UBND tỉnh or its Chairman: the Văn phòng "
+                              "UBND tỉnh must give its opinion before the Chairman decides."), "version")
         version.approval_note = (note or "").strip() or None
         if decision == "approve":
-            version.status, version.approved_by_id, version.approved_at = APPROVED, actor.id, _now()
-        else:
-            version.status = DRAFT if decision == "return" else REJECTED
-        audit.record(session, actor.username, f"version_{decision}d" if decision != "reject" else "version_rejected",
-                     f"procedure_version:{version.id}", {"decision": decision, "note": version.approval_note})
+            version.approved_by_id, version.approved_at = actor.id, _now()
+        action = {"approve": "version_approved", "return": "version_returned", "reject": "version_rejected"}[decision]
+        _advance(session, actor, version, CHAIRMAN, {"decision": decision, "opinion": version.approval_note or ""},
+                 action, {"decision": decision, "note": version.approval_note})
     return version
+
+
+def _ready(version: ProcedureVersion) -> set[str]:
+    if version.approval_state is None:
+        return {SUBMIT}
+    return {t.spec_id for t in approval_runtime().load(version.approval_state).ready_tasks()}
 
 
 def publish_version(session: Session, actor: User, version_id: int) -> ProcedureVersion:

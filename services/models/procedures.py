@@ -66,6 +66,8 @@ class ProcedureVersion(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The approval workflow (bpmn/library/procedure_approval.bpmn) run by the engine, without spec.
+    approval_state: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     procedure: Mapped[Procedure] = relationship(back_populates="versions", lazy="joined")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

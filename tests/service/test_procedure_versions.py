@@ -50,6 +50,10 @@ def test_full_cycle_with_vp_review_then_publish_retires_the_old_version(db_sessi
     with pytest.raises(Conflict, match="Văn phòng UBND tỉnh must give its opinion"):
         procedures.decide_version(db_session, people["chutich"], v.id, decision="approve")
     assert db_session.get(ProcedureVersion, v.id).status == SUBMITTED
+    with pytest.raises(Forbidden):  # the office's specialist reviews first
+        procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="Thống nhất.")
+    procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], v.id, agree=True, opinion="Đủ điều kiện.")
+    assert db_session.get(ProcedureVersion, v.id).status == SUBMITTED
     procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="Thống nhất.")
     assert db_session.get(ProcedureVersion, v.id).status == VP_REVIEWED
     procedures.decide_version(db_session, people["phochutich"], v.id, decision="approve")
@@ -60,8 +64,11 @@ def test_full_cycle_with_vp_review_then_publish_retires_the_old_version(db_sessi
     assert db_session.get(ProcedureVersion, old.id).status == RETIRED
     actions = list(db_session.scalars(select(AuditEvent.action).where(
         AuditEvent.object == f"procedure_version:{v.id}").order_by(AuditEvent.seq)))
-    assert actions == ["version_uploaded", "version_linted", "version_submitted", "version_vp_opinion",
-                       "version_approved", "version_published"]
+    assert actions == ["version_uploaded", "version_linted", "version_submitted", "version_vp_review",
+                       "version_vp_opinion", "version_approved", "version_published"]
+    from services.procedures import approval_runtime
+    history = [h.spec_id for h in approval_runtime().load(db_session.get(ProcedureVersion, v.id).approval_state).history()]
+    assert history == ["Task_TrinhPheDuyet", "Task_VP_ThamTra", "Task_VP_YKien", "Task_ChuTichPheDuyet"]
 
 
 def test_a_failing_version_cannot_be_submitted(db_session, people):
@@ -89,7 +96,8 @@ def test_roles_and_self_approval(db_session, people):
         procedures.upload_version(db_session, people["chuyenvien"], proc.id, filename="a.bpmn", data=CHAIRMAN_BPMN)
     v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="a.bpmn", data=CHAIRMAN_BPMN)
     procedures.submit_version(db_session, people["thietke"], v.id)
-    with pytest.raises(Forbidden):  # a VP specialist drafts, the VP leader signs the opinion
+    procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], v.id, agree=True, opinion="ok")
+    with pytest.raises(Forbidden):  # the specialist reviews, the leader signs the office's opinion
         procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], v.id, agree=True, opinion="ok")
     procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="ok")
     with pytest.raises(Forbidden):
@@ -106,9 +114,12 @@ def test_vp_can_return_and_chairman_can_reject(db_session, people):
     proc = _proc(db_session, "1.003822")
     v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="a.bpmn", data=CHAIRMAN_BPMN)
     procedures.submit_version(db_session, people["thietke"], v.id)
+    procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], v.id, agree=True, opinion="Xem xét.")
     procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=False, opinion="Bổ sung căn cứ pháp lý.")
     assert db_session.get(ProcedureVersion, v.id).status == DRAFT
     procedures.submit_version(db_session, people["thietke"], v.id)
+    assert db_session.get(ProcedureVersion, v.id).status == SUBMITTED  # the Văn phòng reviews again
+    procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], v.id, agree=True, opinion="Đã bổ sung.")
     procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="Đồng ý.")
     procedures.decide_version(db_session, people["chutich"], v.id, decision="reject", note="Không phù hợp.")
     assert db_session.get(ProcedureVersion, v.id).status == "rejected"
@@ -124,3 +135,17 @@ def test_department_procedure_needs_no_vp_opinion(db_session, people):
     procedures.submit_version(db_session, people["thietke"], v.id)
     procedures.decide_version(db_session, people["chutich"], v.id, decision="approve")
     assert db_session.get(ProcedureVersion, v.id).status == APPROVED
+
+
+def test_chairman_return_sends_the_version_back_through_the_office(db_session, people):
+    proc = _proc(db_session, "1.003822")
+    v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="a.bpmn", data=CHAIRMAN_BPMN)
+    procedures.submit_version(db_session, people["thietke"], v.id)
+    procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], v.id, agree=True, opinion="ok")
+    procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="ok")
+    procedures.decide_version(db_session, people["chutich"], v.id, decision="return", note="Làm rõ bước 3.")
+    assert db_session.get(ProcedureVersion, v.id).status == DRAFT
+    procedures.submit_version(db_session, people["thietke"], v.id, note="Đã làm rõ.")
+    with pytest.raises(Conflict, match="Văn phòng UBND tỉnh must give its opinion"):
+        procedures.decide_version(db_session, people["chutich"], v.id, decision="approve")
+    assert db_session.get(ProcedureVersion, v.id).status == SUBMITTED
