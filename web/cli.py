@@ -28,6 +28,7 @@ cli.add_command(routes_command)
 
 
 def _register() -> None:
+    from web.commands.bench import bench_command
     from web.commands.calendar import calendar_group
     from web.commands.lint import lint_command
     from web.commands.serve import demo_command, serve_command
@@ -37,6 +38,7 @@ def _register() -> None:
     cli.add_command(demo_command)
     cli.add_command(lint_command)
     cli.add_command(calendar_group)
+    cli.add_command(bench_command)
     cli.add_command(worker_command)
 
 
