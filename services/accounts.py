@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services import audit
-from services.errors import N_, Conflict, Forbidden, NotFound, ValidationError
+from services.errors import N_, Conflict, Forbidden, NotFound, ValidationError, found
 from services.models import OrgUnit, Role, RoleAssignment, User
 from services.uow import transaction
 
@@ -195,10 +195,7 @@ def revoke_role(session: Session, actor: User | str, assignment_id: int) -> None
 
 
 def _get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(N_("User #%(id)s does not exist."), "user", id=user_id)
-    return user
+    return found(session.get(User, user_id), N_("User #%(id)s does not exist."), "user", id=user_id)
 
 
 def _actor(actor: User | str) -> str:

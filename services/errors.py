@@ -41,3 +41,10 @@ class Forbidden(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+def found(obj, template: str, field: str, **params):
+    """`obj`, or NotFound naming the field when a lookup came back empty."""
+    if obj is None:
+        raise NotFound(template, field, **params)
+    return obj

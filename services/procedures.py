@@ -21,7 +21,7 @@ from bpmn.profile import parse_authority
 from bpmn import InvalidOption
 from engine.runtime import Instance, InvalidTaskData, ProcedureRuntime, ReviewNotFresh, runtime_for
 from services import audit
-from services.errors import N_, Conflict, Forbidden, NotFound, ValidationError
+from services.errors import N_, Conflict, Forbidden, ValidationError, found
 from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.procedures import (
     APPROVED, DRAFT, PUBLISHED, REJECTED, RETIRED, SUBMITTED, VP_REVIEWED,
@@ -259,17 +259,13 @@ def published_version(session: Session, procedure_id: int) -> ProcedureVersion |
 
 
 def _procedure(session: Session, procedure_id: int) -> Procedure:
-    procedure = session.get(Procedure, procedure_id)
-    if procedure is None:
-        raise NotFound(N_("Procedure #%(id)s does not exist."), "procedure", id=procedure_id)
-    return procedure
+    return found(session.get(Procedure, procedure_id), N_("Procedure #%(id)s does not exist."), "procedure",
+                 id=procedure_id)
 
 
 def _version(session: Session, version_id: int) -> ProcedureVersion:
-    version = session.get(ProcedureVersion, version_id)
-    if version is None:
-        raise NotFound(N_("Procedure version #%(id)s does not exist."), "version", id=version_id)
-    return version
+    return found(session.get(ProcedureVersion, version_id), N_("Procedure version #%(id)s does not exist."),
+                 "version", id=version_id)
 
 
 def _expect(version: ProcedureVersion, *statuses: str) -> None:

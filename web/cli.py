@@ -5,7 +5,7 @@ import os
 import sys
 
 import click
-from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask.cli import FlaskGroup, routes_command, shell_command
 from sqlalchemy.exc import DBAPIError
 
 from web.config import ConfigError

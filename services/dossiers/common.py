@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from engine import sla
 from engine.runtime import Instance, ProcedureRuntime, ReadyTask, runtime_for
 from services.assignment import step_org_unit
-from services.errors import N_, Conflict, NotFound
+from services.errors import N_, Conflict, found
 from services.models import Dossier, DossierStep, ProcedureVersion
 from services.models.dossiers import (
     CLOCK_STOPPED, DONE, OPEN_STATUSES, PROCESSING, RECEIVED, STEP_CANCELLED, STEP_OPEN, STEP_READY,
@@ -39,17 +39,11 @@ def runtime(version: ProcedureVersion) -> ProcedureRuntime:
 
 
 def get_dossier(session: Session, dossier_id: int) -> Dossier:
-    dossier = session.get(Dossier, dossier_id)
-    if dossier is None:
-        raise NotFound(N_("Dossier #%(id)s does not exist."), "dossier", id=dossier_id)
-    return dossier
+    return found(session.get(Dossier, dossier_id), N_("Dossier #%(id)s does not exist."), "dossier", id=dossier_id)
 
 
 def get_step(session: Session, step_id: int) -> DossierStep:
-    step = session.get(DossierStep, step_id)
-    if step is None:
-        raise NotFound(N_("Step #%(id)s does not exist."), "step", id=step_id)
-    return step
+    return found(session.get(DossierStep, step_id), N_("Step #%(id)s does not exist."), "step", id=step_id)
 
 
 def require_open(dossier: Dossier) -> None:
