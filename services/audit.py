@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from services.models import AuditEvent
 
@@ -50,16 +50,33 @@ def event_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, 
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    # SQLite: every transaction starts with BEGIN IMMEDIATE (services.db), so appends are serial.
+_LOCK_HELD = "quytrinh_chain_lock"
+
+
+def lock_chain(session: Session) -> None:
+    """Take the writers' lock for the rest of the session's transaction (once per transaction).
+
+    PostgreSQL: a transaction-scoped advisory lock. ``services.uow.transaction`` takes it before
+    the use case reads anything — as BEGIN IMMEDIATE does on SQLite — so write transactions run
+    one after the other: every read sees the previous writer's commit (no stale check passing,
+    no StaleDataError), and row locks are never waited for while holding them in the other order
+    (no deadlock). SQLite: nothing to do, BEGIN IMMEDIATE (services.db) already serializes.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    current = session.get_transaction()
+    if current is not None and session.info.get(_LOCK_HELD) is current:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    session.info[_LOCK_HELD] = session.get_transaction()
 
 
 def record(session: Session, actor: str, action: str, obj: str, payload: dict | None = None,
            at: datetime | None = None) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction (not committed here)."""
-    _lock_chain(session)
+    lock_chain(session)
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session, scoped_session
 
+from services import audit
 from services.db import WRITE_OPTION
 
 
@@ -14,7 +15,8 @@ def transaction(session: Session) -> Iterator[Session]:
     """Commit what the block did, or roll all of it back: nothing is ever half-written.
 
     A read transaction left open by the caller (a page that looked things up first) is ended, so
-    that the write transaction starts fresh and, on SQLite, with the write lock.
+    that the write transaction starts fresh and with the writers' lock: BEGIN IMMEDIATE on SQLite,
+    the advisory lock of ``services.audit.lock_chain`` on PostgreSQL.
     """
     if isinstance(session, scoped_session):
         session = session()
@@ -22,6 +24,7 @@ def transaction(session: Session) -> Iterator[Session]:
         session.commit()
     session.connection(execution_options={WRITE_OPTION: True})
     try:
+        audit.lock_chain(session)  # PostgreSQL: writers one at a time, as BEGIN IMMEDIATE on SQLite
         yield session
         session.commit()
     except BaseException:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
 
 from services import audit, dossiers
@@ -300,3 +300,130 @@ def run_crash(session: Session, url: str, point: str, workdir: Path, *, cache_pa
     assert broken is None and count == done.events
     session.commit()
     return seen
+
+
+# --- a completion interleaved with another use case on the same dossier -----------------------
+
+OTHER_USE_CASES = ("claim", "stop_clock")
+
+
+def _lock_waiters(url: str) -> int:
+    """Backends of this PostgreSQL database waiting on a lock (row, advisory, transaction id)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()").scalar_one()
+    finally:
+        engine.dispose()
+
+
+def interleave(session: Session, url: str, point: str, other: str) -> None:
+    """Official A's completion is held inside its transaction at *point*; meanwhile B runs *other*
+    (claim the same step, or the desk's supplement request) on the same dossier; then A goes on.
+
+    Whatever the order the database lets them through, the outcome must be one of the serial
+    ones: each call succeeds or gets a Conflict (no deadlock error, no StaleDataError), a
+    completed step is never reopened or claimed afterwards, and the log verifies.
+    """
+    dossier_id, step = receive_until(session, CHAIRMAN, "Task_ThamDinh")
+    (claimer,) = add_officials(session, step, 1)
+    step = session.get(DossierStep, step.id)
+    step_id, spec_id = step.id, step.spec_id
+    completer = session.scalar(select(User.username).join(RoleAssignment).where(
+        RoleAssignment.role_code == step.role, RoleAssignment.org_unit_id == step.org_unit_id,
+        User.username != claimer).order_by(User.id))
+    now = vn(2026, 11, 25, 9)
+    data = step_data(session, step)
+    before = snapshot(session, dossier_id)
+    paused, go = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def completion() -> None:
+        engine = engine_for(url)
+        try:
+            with Session(engine) as s:
+                actor = s.scalar(select(User).where(User.username == completer))
+                actor.assignments  # noqa: B018
+                s.commit()
+
+                def hold(sess: Session, *_args) -> None:
+                    if paused.is_set():
+                        return
+                    version = sess.connection().execute(
+                        select(Dossier.state_version).where(Dossier.id == dossier_id)).scalar_one()
+                    if version != before.state_version:  # A's new state is written, not committed
+                        paused.set()
+                        go.wait(HANG_GUARD_SECONDS)
+
+                event.listen(s, "after_flush_postexec" if point == "after_state_update" else "before_commit", hold)
+                dossiers.complete(s, actor, step_id, dict(data), now=now)
+                outcomes["complete"] = "ok"
+        except BaseException as exc:  # noqa: BLE001
+            outcomes["complete"] = exc
+        finally:
+            paused.set()
+            engine.dispose()
+
+    def other_use_case() -> None:
+        engine = engine_for(url)
+        try:
+            with Session(engine) as s:
+                if other == "claim":
+                    dossiers.claim(s, s.scalar(select(User).where(User.username == claimer)), step_id)
+                else:
+                    dossiers.stop_clock(s, s.scalar(select(User).where(User.username == "motcua")), dossier_id,
+                                        kind="supplement", reason="Thiếu bản vẽ", now=now)
+                outcomes[other] = "ok"
+        except BaseException as exc:  # noqa: BLE001
+            outcomes[other] = exc
+        finally:
+            engine.dispose()
+
+    first = threading.Thread(target=completion, name="completion")
+    first.start()
+    assert paused.wait(HANG_GUARD_SECONDS), "the completion never reached its hold point"
+    second = threading.Thread(target=other_use_case, name=other)
+    second.start()
+    # Let B run until it finishes or waits on a lock A holds (SQLite: the write lock; there is no
+    # view of waiters, so B is given a moment — a shorter one only makes the test weaker).
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    postgres = url.startswith("postgresql")
+    settle = time.monotonic() + 0.5
+    while second.is_alive() and time.monotonic() < deadline:
+        if (postgres and _lock_waiters(url)) or (not postgres and time.monotonic() > settle):
+            break
+        time.sleep(0.02)
+    go.set()
+    for thread in (first, second):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        assert not thread.is_alive(), f"{thread.name} still running (deadlock?)"
+
+    wrong = {k: f"{type(v).__name__}: {v}" for k, v in outcomes.items() if v != "ok" and type(v) is not Conflict}
+    assert not wrong, f"only success or Conflict are acceptable: {wrong}"
+    ok = {k for k, v in outcomes.items() if v == "ok"}
+    after = snapshot(session, dossier_id)
+    rows = {s[0]: s for s in after.steps}
+    new_events = session.execute(select(AuditEvent.action, AuditEvent.actor).where(
+        AuditEvent.seq > before.last_seq).order_by(AuditEvent.seq)).all()
+    expected_events = []
+    if "complete" in ok:
+        assert rows[step_id][3] == "completed", f"completed step shows {rows[step_id][3]} ({outcomes})"
+        expected_events.append(("step_completed", completer))
+    if other == "claim":
+        # Serial orders: claim then complete (A gets a Conflict: claimed by B), or complete then
+        # claim (B gets a Conflict: no longer open). Never both.
+        assert ok != {"complete", "claim"}, "a step claimed by B was completed by A"
+        if "claim" in ok:
+            assert rows[step_id][3] == "claimed"
+            expected_events.append(("step_claimed", claimer))
+    else:
+        if "stop_clock" in ok:
+            assert session.get(Dossier, dossier_id).status == "waiting_supplement"
+            expected_events.append(("supplement_requested", "motcua"))
+    assert sorted(new_events) == sorted(expected_events)
+    assert after.state_version == before.state_version + len(ok & {"complete", "stop_clock"})
+    count, broken = audit.verify(session)
+    assert broken is None and count == after.events
+    session.commit()

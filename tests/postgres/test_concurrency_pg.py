@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.concurrency_helpers import BUILDING, CHAIRMAN, engine_for, run_crash, run_race
+from tests.concurrency_helpers import BUILDING, CHAIRMAN, engine_for, interleave, run_crash, run_race
 from tests.conftest import load_demo, make_app, upgrade
 
 pytestmark = pytest.mark.postgres
@@ -47,3 +47,9 @@ def test_twenty_officials_complete_the_same_step_pg(pg_url, pg_session, code, sp
 @pytest.mark.parametrize("point", ["after_state_update", "before_commit"])
 def test_sigkill_mid_step_leaves_the_dossier_as_before_pg(pg_url, pg_session, tmp_path, point):
     run_crash(pg_session, pg_url, point, tmp_path)
+
+
+@pytest.mark.parametrize("point", ["after_state_update", "before_commit"])
+@pytest.mark.parametrize("other", ["claim", "stop_clock"])
+def test_completion_interleaved_with_another_use_case_pg(pg_url, pg_session, point, other):
+    interleave(pg_session, pg_url, point, other)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.concurrency_helpers import BUILDING, CHAIRMAN, run_race
+from tests.concurrency_helpers import BUILDING, CHAIRMAN, interleave, run_race
 
 
 @pytest.mark.parametrize(("code", "spec_id"), [
@@ -18,3 +18,11 @@ from tests.concurrency_helpers import BUILDING, CHAIRMAN, run_race
 ], ids=["sequential", "parallel-split"])
 def test_twenty_officials_complete_the_same_step(app, db_session, code, spec_id):
     run_race(db_session, app.config["SQLALCHEMY_DATABASE_URI"], code, spec_id)
+
+
+@pytest.mark.parametrize("point", ["after_state_update", "before_commit"])
+@pytest.mark.parametrize("other", ["claim", "stop_clock"])
+def test_completion_interleaved_with_another_use_case(app, db_session, point, other):
+    """While a completion is inside its transaction, another official claims the step or the desk
+    asks for a supplement: the outcome is a serial one, the losers get a Conflict."""
+    interleave(db_session, app.config["SQLALCHEMY_DATABASE_URI"], point, other)
