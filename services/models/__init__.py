@@ -6,7 +6,8 @@ from services.models.procedures import Procedure, ProcedureVersion
 from services.models.dossiers import (
     ApologyLetter, CalendarConfig, Dossier, DossierSequence, DossierStep, Notification, SupplementRequest,
 )
+from services.models.documents import Document
 
 __all__ = ["Base", "OrgUnit", "Role", "RoleAssignment", "User", "AuditEvent", "Procedure", "ProcedureVersion",
            "ApologyLetter", "CalendarConfig", "Dossier", "DossierSequence", "DossierStep", "Notification",
-           "SupplementRequest"]
+           "SupplementRequest", "Document"]
