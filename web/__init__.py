@@ -43,6 +43,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
+    from web import desk, dossiers
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(dossiers.bp)
+    from web import designer, designer_review  # noqa: F401 — review routes attach to designer.bp
+    app.register_blueprint(designer.bp)
     errors.register(app)
     i18n.register(app)
 
