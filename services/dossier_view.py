@@ -1,0 +1,162 @@
+"""Reading dossiers for their pages (xem hồ sơ): who may see one, its timeline, the desk's list.
+
+Read-only: nothing here writes. The rule for who may open a dossier lives here, once, so the web
+pages, the API and the reports agree: the officials who hold or held one of its steps, its
+receiving desk, its agency's leaders, and the auditors.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from engine import sla
+from services.assignment import may_perform
+from services.dossiers.common import aware, calendar, runtime
+from services.models import (
+    ApologyLetter, Dossier, DossierStep, Procedure, ProcedureVersion, SupplementRequest, User,
+)
+from services.models.dossiers import CLOCK_STOPPED, OPEN_STATUSES, STEP_CANCELLED, STEP_COMPLETED, STEP_OPEN
+from services.models.procedures import PUBLISHED
+
+LEADER_ROLES = ("lanh_dao_so", "lanh_dao_phong")
+
+
+def can_view(user: User, dossier: Dossier) -> bool:
+    """Who may open a dossier's page."""
+    if not user.is_authenticated or not user.active:
+        return False
+    if "auditor" in user.role_codes():
+        return True
+    if user.has_role("mot_cua", dossier.desk_id):
+        return True
+    if any(user.has_role(role, dossier.agency_id) for role in LEADER_ROLES):
+        return True
+    return any(user.id in (s.assignee_id, s.completed_by_id) or may_perform(user, s.role, s.org_unit_id)
+               for s in dossier.steps)
+
+
+def desk_ids(user: User) -> list[int]:
+    """The one-stop desks where the user works."""
+    return sorted({a.org_unit_id for a in user.assignments if a.role_code == "mot_cua"})
+
+
+def by_code(session: Session, code: str) -> Dossier | None:
+    return session.scalar(select(Dossier).where(Dossier.code == code)
+                          .options(selectinload(Dossier.steps)))
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    step: DossierStep
+    used_minutes: int        # working minutes from the step's start to its completion (or now)
+    late: bool               # completed after, or still open past, its due time
+    progress: str | None     # within / nearly_due / overdue for open steps
+
+
+def timeline(session: Session, dossier: Dossier, now: datetime) -> list[TimelineRow]:
+    """The dossier's steps in order, with the working time each used against its allocation."""
+    cal = calendar(session)
+    stopped = dossier.status in CLOCK_STOPPED
+    rows = []
+    for step in dossier.steps:
+        if step.status == STEP_CANCELLED:
+            continue
+        due, started = aware(step.due_at), aware(step.started_at)
+        if step.status == STEP_COMPLETED:
+            end = aware(step.completed_at)
+            used = step.used_minutes if step.used_minutes is not None else cal.working_minutes_between(started, end)
+            rows.append(TimelineRow(step, used, end > due, None))
+        else:
+            # A stopped clock freezes the open steps: the wait is not their time.
+            end = aware(dossier.stopped_since) if stopped and dossier.stopped_since else now
+            used = cal.working_minutes_between(started, end) if end > started else 0
+            state = sla.progress(cal, end, due)
+            rows.append(TimelineRow(step, used, end > due, state))
+    return rows
+
+
+def diagram_markers(dossier: Dossier, version: ProcedureVersion) -> dict[str, str]:
+    """bpmn-js markers: completed steps qt-done, open steps qt-current, the others qt-not-reached."""
+    tasks = runtime(version).procedure.tasks
+    markers = {task_id: "qt-not-reached" for task_id in tasks}
+    for step in dossier.steps:
+        if step.status == STEP_COMPLETED:
+            markers[step.spec_id] = "qt-done"
+    for step in dossier.steps:  # an open step wins over an earlier visit (a return loop)
+        if step.status in STEP_OPEN:
+            markers[step.spec_id] = "qt-current"
+    return markers
+
+
+def version_of(session: Session, dossier: Dossier) -> ProcedureVersion:
+    return session.get(ProcedureVersion, dossier.version_id)
+
+
+def supplements(session: Session, dossier_id: int) -> list[SupplementRequest]:
+    return list(session.scalars(select(SupplementRequest).where(SupplementRequest.dossier_id == dossier_id)
+                                .order_by(SupplementRequest.id)))
+
+
+def apology(session: Session, dossier_id: int) -> ApologyLetter | None:
+    return session.scalar(select(ApologyLetter).where(ApologyLetter.dossier_id == dossier_id))
+
+
+def return_step(dossier: Dossier) -> DossierStep | None:
+    """The open "return result" step, when the BPMN has one (the result is handed over through it)."""
+    return next((s for s in dossier.steps if s.status in STEP_OPEN and s.step == "return_result"), None)
+
+
+def receive_step(dossier: Dossier) -> DossierStep | None:
+    return next((s for s in dossier.steps if s.status in STEP_OPEN and s.step == "receive"), None)
+
+
+@dataclass(frozen=True)
+class DeskPage:
+    items: list[Dossier]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def desk_dossiers(session: Session, user: User, *, status: str | None = None, code: str | None = None,
+                  page: int = 1, per_page: int = 25) -> DeskPage:
+    """The dossiers received at the user's desks; open ones first, soonest due first."""
+    desks = desk_ids(user)
+    page, per_page = max(1, page), min(max(1, per_page), 200)
+    stmt = select(Dossier).where(Dossier.desk_id.in_(desks or [-1]))
+    if status == "open":
+        stmt = stmt.where(Dossier.status.in_(OPEN_STATUSES))
+    elif status:
+        stmt = stmt.where(Dossier.status == status)
+    if code and code.strip():
+        escaped = code.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Dossier.code.ilike(f"%{escaped}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    open_first = Dossier.status.in_(OPEN_STATUSES).desc()
+    items = session.scalars(stmt.order_by(open_first, Dossier.due_at, Dossier.id)
+                            .offset((page - 1) * per_page).limit(per_page)).all()
+    return DeskPage(list(items), total, page, per_page)
+
+
+def fold(text: str) -> str:
+    """Lower case without Vietnamese diacritics: "Điều lệ" and "dieu le" match each other."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def receivable_procedures(session: Session, query: str | None = None) -> list[Procedure]:
+    """Procedures with a published version, matched on code or name (diacritics optional)."""
+    rows = session.scalars(select(Procedure).join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
+                           .where(ProcedureVersion.status == PUBLISHED).order_by(Procedure.code)).unique().all()
+    words = fold(query or "").split()
+    if not words:
+        return list(rows)
+    return [p for p in rows if all(w in fold(f"{p.code} {p.name}") for w in words)]

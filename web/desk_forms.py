@@ -1,0 +1,108 @@
+"""Forms of the one-stop desk (biểu mẫu Bộ phận Một cửa) and the strict date parsing they share."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from engine.calendar import TIMEZONE
+
+_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
+
+
+class DateError(ValueError):
+    pass
+
+
+def parse_local(text: str, *, time_required: bool = False) -> datetime:
+    """dd/mm/yyyy HH:MM (or dd/mm/yyyy, meaning 17:00, the end of the working day) in Vietnam time."""
+    match = _DATETIME.fullmatch((text or "").strip())
+    if match is None or (time_required and match.group(4) is None):
+        raise DateError(text)
+    day, month, year, hour, minute = match.groups()
+    try:
+        return datetime(int(year), int(month), int(day),
+                        int(hour) if hour is not None else 17, int(minute) if minute is not None else 0,
+                        tzinfo=TIMEZONE)
+    except ValueError:
+        raise DateError(text) from None
+
+
+class ReceiveForm(FlaskForm):
+    procedure_id = SelectField(_l("Administrative procedure"), coerce=int,
+                               validators=[DataRequired(_l("Choose the procedure."))])
+    applicant_name = StringField(_l("Applicant (person or organisation)"), validators=[Length(max=255)])
+    applicant_id_number = StringField(_l("ID number"), validators=[Length(max=40)])
+    applicant_phone = StringField(_l("Phone"), validators=[Length(max=40)])
+    applicant_email = EmailField(_l("Email"), validators=[Optional(), Email(check_deliverability=False),
+                                                          Length(max=255)])
+    applicant_address = StringField(_l("Address"), validators=[Length(max=500)])
+    received_at = StringField(_l("Received at (dd/mm/yyyy HH:MM, empty = now)"), validators=[Length(max=20)])
+    desk_id = SelectField(_l("One-stop desk"), coerce=int, validate_choice=False)
+
+    def validate_applicant_name(self, field):
+        # The service says the same; checking here too keeps all the field errors on one page.
+        if not (field.data or "").strip():
+            field.errors.append(_("The applicant's name is required."))
+
+    def parsed_received_at(self, now: datetime) -> datetime | None:
+        """The entered receipt time, or None (now); errors go next to the field."""
+        text = (self.received_at.data or "").strip()
+        if not text:
+            return None
+        try:
+            when = parse_local(text, time_required=True)
+        except DateError:
+            self.received_at.errors = list(self.received_at.errors) + [_(
+                "Received at: '%(text)s' is not a date and time dd/mm/yyyy HH:MM.", text=text[:40])]
+            return None
+        if when > now:
+            self.received_at.errors = list(self.received_at.errors) + [
+                _("Received at: the receipt time cannot be in the future.")]
+            return None
+        return when
+
+
+class SupplementForm(FlaskForm):
+    """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)."""
+
+    items = TextAreaField(_l("Documents and contents to supplement (one per line)"),
+                          validators=[DataRequired(_l("List what the applicant must supplement.")),
+                                      Length(max=4000)], render_kw={"rows": 6})
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("The reason is required.")),
+                                                     Length(max=4000)], render_kw={"rows": 3})
+
+
+class PauseForm(FlaskForm):
+    """The clock stops while the applicant fulfils a financial obligation (nghĩa vụ tài chính)."""
+
+    reason = TextAreaField(_l("Financial obligation (fee, tax, charge) and how to pay it"),
+                           validators=[DataRequired(_l("The reason is required.")), Length(max=4000)],
+                           render_kw={"rows": 3})
+
+
+class ApologyForm(FlaskForm):
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)."""
+
+    reason = TextAreaField(_l("Reason for the delay"), validators=[DataRequired(_l("The reason is required.")),
+                                                                   Length(max=4000)], render_kw={"rows": 3})
+    new_due_at = StringField(_l("New return date (dd/mm/yyyy HH:MM)"),
+                             validators=[DataRequired(_l("The new return date is required.")), Length(max=20)])
+
+    def parsed_new_due_at(self) -> datetime | None:
+        try:
+            return parse_local(self.new_due_at.data)
+        except DateError:
+            self.new_due_at.errors = list(self.new_due_at.errors) + [_(
+                "New return date: '%(text)s' is not a date dd/mm/yyyy HH:MM.", text=(self.new_due_at.data or "")[:40])]
+            return None
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Reason given by the applicant"),
+                           validators=[DataRequired(_l("The reason is required.")), Length(max=4000)],
+                           render_kw={"rows": 3})
