@@ -46,9 +46,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web import desk, dossiers
     app.register_blueprint(desk.bp)
     app.register_blueprint(dossiers.bp)
-    from web import desk, dossiers
-    app.register_blueprint(desk.bp)
-    app.register_blueprint(dossiers.bp)
     from web import designer, designer_review  # noqa: F401 — review routes attach to designer.bp
     app.register_blueprint(designer.bp)
     errors.register(app)
