@@ -48,6 +48,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(dossiers.bp)
     from web import designer, designer_review  # noqa: F401 — review routes attach to designer.bp
     app.register_blueprint(designer.bp)
+    from web import documents, inbox, notifications, tasks
+    for blueprint in (inbox.bp, tasks.bp, documents.bp, notifications.bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
     i18n.register(app)
 
