@@ -28,12 +28,14 @@ cli.add_command(routes_command)
 
 
 def _register() -> None:
+    from web.commands.audit import audit_group
     from web.commands.bench import bench_command
     from web.commands.calendar import calendar_group
     from web.commands.lint import lint_command
     from web.commands.serve import demo_command, serve_command
     from web.commands.worker import worker_command
 
+    cli.add_command(audit_group)
     cli.add_command(serve_command)
     cli.add_command(demo_command)
     cli.add_command(lint_command)
