@@ -7,7 +7,7 @@ from datetime import datetime
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from engine.calendar import TIMEZONE
 
@@ -38,8 +38,10 @@ class ReceiveForm(FlaskForm):
     applicant_name = StringField(_l("Applicant (person or organisation)"), validators=[Length(max=255)])
     applicant_id_number = StringField(_l("ID number"), validators=[Length(max=40)])
     applicant_phone = StringField(_l("Phone"), validators=[Length(max=40)])
-    applicant_email = EmailField(_l("Email"), validators=[Optional(), Email(check_deliverability=False),
-                                                          Length(max=255)])
+    applicant_email = EmailField(_l("Email"), validators=[
+        Optional(), Length(max=255),
+        # A shape check only (email_validator is not a dependency): name@domain.tld.
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an email address such as name@example.vn."))])
     applicant_address = StringField(_l("Address"), validators=[Length(max=500)])
     received_at = StringField(_l("Received at (dd/mm/yyyy HH:MM, empty = now)"), validators=[Length(max=20)])
     desk_id = SelectField(_l("One-stop desk"), coerce=int, validate_choice=False)
