@@ -1,0 +1,53 @@
+"""A designer in a real browser (Chromium): the procedures list, and a non-compliant BPMN uploaded to a
+procedure decided by the Chairman, whose VP_REVIEW_BYPASSED error bpmn-js draws on the right element."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.browser.conftest import login_as, screenshot
+
+BYPASS = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "flavours" / "camunda7_modeler5_bypass.bpmn"
+CHAIRMAN_TASK = "Activity_13eq64m"  # "Ký quyết định", reachable without the Văn phòng's review
+
+
+def test_procedures_list(browser_page):
+    page = login_as(browser_page, "thietke")
+    page.goto("/designer/")
+    assert page.locator("h1").inner_text() == "Thủ tục hành chính và các phiên bản quy trình nội bộ"
+    row = page.locator("table.procedures-table tr", has_text="1.003822")
+    assert row.count() == 1 and "Đã công bố" in row.inner_text()
+    screenshot(page, "designer-procedures")
+
+
+def test_bypass_overlay_sits_on_the_chairman_task(browser_page):
+    page = login_as(browser_page, "thietke")
+    page.goto("/designer/")
+    page.locator("table.procedures-table a", has_text="1.003822").click()
+    page.get_by_role("link", name="Tải lên phiên bản mới").click()
+    page.set_input_files("input[name=bpmn]", str(BYPASS))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tải lên và kiểm tra").click()
+    assert "/designer/versions/" in page.url
+
+    # The report lists the error; the diagram carries it on the element it names.
+    assert page.locator("tr.lint-error[data-code=VP_REVIEW_BYPASSED]").count() == 1
+    overlay = page.locator(f'.djs-overlays[data-container-id="{CHAIRMAN_TASK}"] .qt-overlay-error')
+    overlay.wait_for(state="visible")
+    assert overlay.inner_text() == "VP_REVIEW_BYPASSED"
+    assert page.locator(".djs-overlays .qt-overlay-error").count() == 1  # on no other element
+    shape = page.locator(f'.djs-element[data-element-id="{CHAIRMAN_TASK}"]')
+    assert "qt-error" in shape.get_attribute("class")
+    assert "qt-critical" in page.locator('.djs-element[data-element-id="StartEvent_1"]').get_attribute("class")
+
+    # The tag is drawn right above the task's box, not elsewhere on the canvas.
+    tag, box = overlay.bounding_box(), shape.locator(".djs-hit").first.bounding_box()
+    assert box["x"] - 2 <= tag["x"] <= box["x"] + box["width"]
+    assert box["y"] - 3 * tag["height"] <= tag["y"] <= box["y"]
+
+    # The licence's watermark stays visible.
+    assert page.locator(".bjs-powered-by").is_visible()
+    # The version cannot be submitted: no submit button, the reason is on the page.
+    assert page.get_by_role("button", name="Trình phê duyệt").count() == 0
+    assert "không thể trình" in page.locator("#actions").inner_text()
+    page.locator("#diagram").scroll_into_view_if_needed()
+    screenshot(page, "designer-lint")
