@@ -67,13 +67,14 @@ def open_steps(dossier: Dossier) -> list[DossierStep]:
 
 
 def sync_steps(session: Session, dossier: Dossier, version: ProcedureVersion, instance: Instance,
-               now: datetime, *, receipt: bool = False, assignee_id: int | None = None) -> list[DossierStep]:
+               now: datetime, *, receipt: bool = False, assignee_id: int | None = None,
+               cal=None) -> list[DossierStep]:
     """Make the open worklist rows match the workflow's ready tasks; returns the new rows.
 
     A ready task gets its row with a due time from its allocation, counted in working time from
     `now` (from the receipt rule for the first steps of a dossier).
     """
-    cal = calendar(session)
+    cal = cal or calendar(session)
     ready: dict[str, ReadyTask] = {t.id: t for t in instance.ready_tasks()}
     existing = {s.task_id: s for s in open_steps(dossier)}
     for task_id, step in existing.items():

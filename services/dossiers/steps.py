@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.runtime import EngineError, InvalidTaskData, ReviewNotFresh, TaskNotReady, review_is_fresh
@@ -18,8 +18,8 @@ from services.assignment import may_perform
 from services.dossiers.common import (
     aware, calendar, dumps, get_step, require_running, runtime, settle_status, sync_steps, utcnow,
 )
-from services.errors import N_, Conflict, Forbidden, ValidationError
-from services.models import DossierStep, ProcedureVersion, User
+from services.errors import N_, Conflict, Forbidden, ValidationError, found
+from services.models import Dossier, DossierStep, ProcedureVersion, User
 from services.models.dossiers import RETURNED, STEP_CLAIMED, STEP_COMPLETED, STEP_OPEN, STEP_READY
 from services.uow import transaction
 
@@ -71,6 +71,27 @@ def unclaim(session: Session, actor: User, step_id: int, *, now: datetime | None
     return step
 
 
+# The step, its dossier (with its agency, which step_org_unit reads) and the dossier's version
+# without its BPMN, report and approval state: the runtime is cached per version, the BPMN is
+# read only on a cache miss. Built once: options are immutable.
+_LOAD = (
+    joinedload(DossierStep.dossier).options(
+        lazyload(Dossier.procedure),
+        joinedload(Dossier.version).options(
+            load_only(ProcedureVersion.bpmn_sha256, ProcedureVersion.requires_vp_review),
+            lazyload(ProcedureVersion.procedure))),
+)
+
+
+def _load(session: Session, step_id: int) -> tuple[DossierStep, Dossier, ProcedureVersion]:
+    """Everything a completion reads first, in one SELECT (populate_existing: rows already in the
+    session are read again with these options, not just refreshed one by one)."""
+    step = found(session.get(DossierStep, step_id, options=_LOAD, populate_existing=True),
+                 N_("Step #%(id)s does not exist."), "step", id=step_id)
+    dossier = step.dossier
+    return step, dossier, dossier.version
+
+
 def complete(session: Session, actor: User, step_id: int, data: dict | None = None, *,
              opinion: str | None = None, now: datetime | None = None) -> DossierStep:
     """Complete a step with the form data; returns the completed row (its dossier shows what's next)."""
@@ -80,16 +101,16 @@ def complete(session: Session, actor: User, step_id: int, data: dict | None = No
     if opinion and len(opinion) > MAX_OPINION:
         raise ValidationError(N_("The opinion is longer than %(n)d characters."), "opinion", n=MAX_OPINION)
     try:
-        with transaction(session):
-            step = get_step(session, step_id)
-            dossier = step.dossier
+        # No autoflush: the writes go out together in the audit append's flush (one UPDATE of the
+        # dossier, so state_version moves by exactly one), not before each read in between.
+        with transaction(session), session.no_autoflush:
+            step, dossier, version = _load(session, step_id)
             _authorize(actor, step)
             _require_open(step)
             if step.assignee_id not in (None, actor.id):
                 raise Conflict(N_("%(who)s has claimed step '%(name)s'; only they can complete it."), "step",
                                who=step.assignee.full_name, name=step.name or step.spec_id)
             require_running(dossier, handing_over=step.step == "return_result")
-            version = session.get(ProcedureVersion, dossier.version_id)
             proc_runtime = runtime(version)
             instance = proc_runtime.load(dossier.state)
             if step.step == "chairman_approval" and version.requires_vp_review:
@@ -113,7 +134,7 @@ def complete(session: Session, actor: User, step_id: int, data: dict | None = No
             step.status, step.completed_at, step.completed_by_id = STEP_COMPLETED, now, actor.id
             step.used_minutes = cal.working_minutes_between(aware(step.started_at), now)
             step.data, step.opinion = dumps(data), opinion
-            sync_steps(session, dossier, version, instance, now)
+            sync_steps(session, dossier, version, instance, now, cal=cal)
             settle_status(dossier, instance, now)
             if step.step == "return_result":
                 dossier.status, dossier.returned_at = RETURNED, now

@@ -1,0 +1,64 @@
+"""What one step completion costs the database: one transaction, one commit, a handful of statements.
+
+DESIGN.md ("Storage and scale"): spiff-arena spends about 75 statements and 5 commits per
+completion; ours is one BEGIN IMMEDIATE … COMMIT with the reads, the writes and the audit append.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import event, select
+
+from services import dossiers
+from services.models import Dossier
+from tests.concurrency_helpers import CHAIRMAN, step_data
+from tests.dossier_helpers import open_steps, performer, procedure, user, vn
+
+#: The budget per completion on SQLite (BEGIN IMMEDIATE included): reads of the step with its
+#: dossier and version, the official and their roles, the calendar revision, the dossier's steps,
+#: the audit head; writes of the dossier, the step, the next step(s), the audit event — 11; up to
+#: two more when the next step sits at the Văn phòng or the UBND tỉnh (their org units are looked up).
+MAX_STATEMENTS = 13
+
+
+def test_each_completion_is_one_commit_and_few_statements(db_session):
+    d = dossiers.receive(db_session, user(db_session, "motcua"), procedure_id=procedure(db_session, CHAIRMAN).id,
+                         applicant_name="Hội Cựu chiến binh", received_at=vn(2026, 11, 23, 8), now=vn(2026, 11, 23, 8))
+    engine = db_session.get_bind()
+    counting, statements, commits = [False], Counter(), [0]
+
+    def on_statement(_conn, _cursor, statement, *_args):
+        if counting[0]:
+            statements[statement.split(None, 1)[0].upper()] += 1
+
+    def on_commit(_conn):
+        if counting[0]:
+            commits[0] += 1
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    versions, completed = [], 0
+    now = vn(2026, 11, 23, 8)
+    while steps := open_steps(db_session, d.id):
+        step = steps[0]
+        step_id, spec_id = step.id, step.spec_id  # plain values: an expired row would be read again
+        officer, data = performer(db_session, step), step_data(db_session, step)
+        versions.append(db_session.scalar(select(Dossier.state_version).where(Dossier.id == d.id)))
+        db_session.commit()
+        statements.clear()
+        commits[0] = 0
+        counting[0] = True
+        now = now.replace(minute=30) if now.minute == 0 else now.replace(hour=now.hour + 1, minute=0)
+        dossiers.complete(db_session, officer, step_id, data, now=now)
+        counting[0] = False
+        completed += 1
+        assert commits[0] == 1, f"{spec_id}: {commits[0]} commits"
+        total = sum(statements.values())
+        assert total <= MAX_STATEMENTS, f"{spec_id}: {total} statements {dict(statements)}"
+        assert statements["BEGIN"] == 1 and statements["INSERT"] >= 1  # one transaction, the audit event
+    event.remove(engine, "before_cursor_execute", on_statement)
+    event.remove(engine, "commit", on_commit)
+    assert completed == 10
+    # One UPDATE of the dossier per completion: its version moves by exactly one each time.
+    versions.append(db_session.scalar(select(Dossier.state_version).where(Dossier.id == d.id)))
+    assert [b - a for a, b in zip(versions, versions[1:])] == [1] * completed
