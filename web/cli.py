@@ -33,6 +33,7 @@ def _register() -> None:
     from web.commands.calendar import calendar_group
     from web.commands.lint import lint_command
     from web.commands.serve import demo_command, serve_command
+    from web.commands.simulate import simulate_command
     from web.commands.worker import worker_command
 
     cli.add_command(audit_group)
@@ -42,6 +43,7 @@ def _register() -> None:
     cli.add_command(calendar_group)
     cli.add_command(bench_command)
     cli.add_command(worker_command)
+    cli.add_command(simulate_command)
 
 
 _register()
