@@ -101,10 +101,10 @@ def _area():
         abort(403)
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _helpers():
     return {"version_status": lambda s: STATUS_LABELS.get(s, s), "status_badge": lambda s: STATUS_BADGES.get(s, ""),
-            "minutes_text": minutes_text}
+            "minutes_text": minutes_text, "authority_label": lambda code: dict(AUTHORITIES).get(code, code)}
 
 
 def me() -> User:
