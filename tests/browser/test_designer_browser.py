@@ -51,3 +51,24 @@ def test_bypass_overlay_sits_on_the_chairman_task(browser_page):
     assert "không thể trình" in page.locator("#actions").inner_text()
     page.locator("#diagram").scroll_into_view_if_needed()
     screenshot(page, "designer-lint")
+
+
+def test_a_file_without_diagram_shows_a_message_not_a_blank(browser_page, tmp_path):
+    """A compliant BPMN without its BPMNDiagram section: the page says the diagram cannot be drawn."""
+    source = (BYPASS.parent / "camunda7_modeler5_ok.bpmn").read_text(encoding="utf-8")
+    start, end = source.index("<bpmndi:BPMNDiagram"), source.index("</bpmndi:BPMNDiagram>")
+    no_di = tmp_path / "khong-so-do.bpmn"
+    no_di.write_text(source[:start] + source[end + len("</bpmndi:BPMNDiagram>"):], encoding="utf-8")
+    page = login_as(browser_page, "thietke")
+    page.goto("/designer/")
+    page.locator("table.procedures-table a", has_text="1.003822").click()
+    page.get_by_role("link", name="Tải lên phiên bản mới").click()
+    page.set_input_files("input[name=bpmn]", str(no_di))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tải lên và kiểm tra").click()
+    message = page.locator("#diagram .qt-diagram-error[role=alert]")
+    message.wait_for(state="visible")
+    assert "Không thể vẽ sơ đồ" in message.inner_text()
+    assert page.locator("#diagram").get_attribute("data-qt-rendered") == "error"
+    # The report itself is still there, and this version may be submitted.
+    assert page.get_by_role("button", name="Trình phê duyệt").count() == 1
