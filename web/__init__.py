@@ -51,6 +51,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web import documents, inbox, notifications, tasks
     for blueprint in (inbox.bp, tasks.bp, documents.bp, notifications.bp):
         app.register_blueprint(blueprint)
+    from web import audit, reports
+    app.register_blueprint(audit.bp)
+    app.register_blueprint(reports.bp)
     errors.register(app)
     i18n.register(app)
 
