@@ -309,19 +309,23 @@ class PublishForm(FlaskForm):
     """Only the CSRF token: publishing has no input."""
 
 
-def render_version(ver: ProcedureVersion, forms: dict | None = None, status: int = 200):
-    """The version page; `forms` replaces the submit/publish forms after a failed action."""
+def version_context(ver: ProcedureVersion) -> dict:
+    """What every version page shows: the report, budget, critical path, diagram spec, history."""
     report = lint_report(ver)
     tasks = report.get("tasks") or {}
     budget = report.get("budget") or {}
     critical = [{"id": el, "name": (tasks.get(el) or {}).get("name")} for el in budget.get("critical_path") or []]
     # An unreadable file (exit code 2: XML_UNSAFE, BPMN_INVALID) is not handed to the drawing script.
     diagram = _diagram_spec(report) if report.get("exit_code") != 2 else None
+    return {"version": ver, "procedure": ver.procedure, "report": report, "critical": critical, "diagram": diagram,
+            "cap": capacity(me()), "stage": approval_stage(ver), "history": history(ver)}
+
+
+def render_version(ver: ProcedureVersion, forms: dict | None = None, status: int = 200):
+    """The version page; `forms` replaces the submit/publish forms after a failed action."""
     all_forms = {"submit": SubmitForm(prefix="submit"), "publish": PublishForm(prefix="publish")}
     all_forms.update(forms or {})
-    return render_template("designer/version.html", version=ver, procedure=ver.procedure, report=report,
-                           critical=critical, diagram=diagram, cap=capacity(me()), stage=approval_stage(ver),
-                           history=history(ver), forms=all_forms), status
+    return render_template("designer/version.html", forms=all_forms, **version_context(ver)), status
 
 
 @bp.get("/versions/<int:version_id>")

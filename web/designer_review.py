@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from services import procedures
 from services.errors import ServiceError
 from web.designer import (
-    PublishForm, SubmitForm, approval_stage, bp, capacity, field_error, history, lint_report, me, render_version,
+    PublishForm, SubmitForm, approval_stage, bp, capacity, field_error, me, render_version, version_context,
     version_or_abort,
 )
 from web.extensions import db
@@ -109,9 +109,7 @@ def vp_opinion(version_id: int):
     elif form.is_submitted():
         status = 400
     version = db.session.get(type(version), version_id)
-    return render_template("designer/vp_opinion.html", version=version, procedure=version.procedure, form=form,
-                           stage=approval_stage(version), cap=cap, history=history(version),
-                           report=lint_report(version)), status
+    return render_template("designer/vp_opinion.html", form=form, **version_context(version)), status
 
 
 @bp.route("/versions/<int:version_id>/decision", methods=["GET", "POST"])
@@ -144,6 +142,4 @@ def decision(version_id: int):
     elif form.is_submitted():
         status = 400
     version = db.session.get(type(version), version_id)
-    return render_template("designer/decision.html", version=version, procedure=version.procedure, form=form,
-                           stage=approval_stage(version), cap=cap, history=history(version),
-                           report=lint_report(version)), status
+    return render_template("designer/decision.html", form=form, **version_context(version)), status

@@ -320,6 +320,8 @@ def test_full_approval_path_through_the_pages(client, db_session):
     _switch(client, "chutich")
     page = f"/designer/versions/{version_id}/decision"
     assert "Văn phòng thống nhất trình Chủ tịch." in _text(client.get(page))
+    undecided = _post(client, page, page, note="Chưa chọn")
+    assert undecided.status_code == 400 and "Chọn một quyết định." in _text(undecided)
     unexplained = _post(client, page, page, decision="reject", note="")
     assert unexplained.status_code == 400 and _field_error(unexplained, "note")
     assert _post(client, page, page, decision="approve", note="Đồng ý ban hành.").status_code == 302
@@ -375,3 +377,19 @@ def test_pages_render_in_english(client, db_session):
     assert "Deciding authority" in _text(client.get("/designer/procedures/new"))
     page = _text(client.get(f"/designer/versions/{version_id}"))
     assert "Time budget" in page and "Critical path" in page and "Published" in page
+
+
+@pytest.mark.parametrize("username, page, heading", [
+    ("vp.chuyenvien", "vp-opinion", ("Văn phòng UBND tỉnh's opinion", "Ý kiến của Văn phòng UBND tỉnh")),
+    ("chutich", "decision", ("Approval of the internal procedure", "Phê duyệt quy trình nội bộ")),
+])
+def test_review_pages_in_both_languages(client, db_session, username, page, heading):
+    _, version_id = _ids(db_session)
+    login(client, username)
+    path = f"/designer/versions/{version_id}/{page}"
+    vietnamese = _text(client.get(path))
+    assert heading[1] in vietnamese and "Báo cáo kiểm tra quy định" in vietnamese
+    assert "không chờ" in vietnamese  # the published version waits for nobody
+    client.get("/lang/en", headers={"Referer": "http://localhost/designer/"})
+    english = _text(client.get(path))
+    assert heading[0] in english and "Policy check report" in english and "is not waiting" in english
