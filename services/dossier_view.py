@@ -57,6 +57,12 @@ class TimelineRow:
     progress: str | None     # within / nearly_due / overdue for open steps
 
 
+def _late(step: DossierStep, end: datetime, due: datetime) -> bool:
+    # A step allotted no time ("trả kết quả": not counted) is never late; otherwise late is past the
+    # due minute (seconds spent clicking through at the due minute are not lateness).
+    return bool(step.allocation_minutes) and end.replace(second=0, microsecond=0) > due
+
+
 def timeline(session: Session, dossier: Dossier, now: datetime) -> list[TimelineRow]:
     """The dossier's steps in order, with the working time each used against its allocation."""
     cal = calendar(session)
@@ -69,13 +75,13 @@ def timeline(session: Session, dossier: Dossier, now: datetime) -> list[Timeline
         if step.status == STEP_COMPLETED:
             end = aware(step.completed_at)
             used = step.used_minutes if step.used_minutes is not None else cal.working_minutes_between(started, end)
-            rows.append(TimelineRow(step, used, end > due, None))
+            rows.append(TimelineRow(step, used, _late(step, end, due), None))
         else:
             # A stopped clock freezes the open steps: the wait is not their time.
             end = aware(dossier.stopped_since) if stopped and dossier.stopped_since else now
             used = cal.working_minutes_between(started, end) if end > started else 0
             state = sla.progress(cal, end, due)
-            rows.append(TimelineRow(step, used, end > due, state))
+            rows.append(TimelineRow(step, used, _late(step, end, due), state))
     return rows
 
 

@@ -12,10 +12,13 @@ API for browser tests:
 - `browser` (session): a Playwright Browser on Debian's Chromium.
 - `browser_page` (function): a Page in a fresh context (Vietnamese, Asia/Ho_Chi_Minh, 1280×900),
   with `page.base_url` set; relative `page.goto("/login")` works.
+- `new_page` (function): factory `new_page(username=None, *, lang="vi")` → a logged-in page in
+  its own fresh context (several accounts in one test).
 - `login_as(page, username, password="quytrinh2026")`: logs in through the login form, waits for
   the next page; returns the page.
 - `logout(page)`: submits the header's logout form.
 - `screenshot(page, name)`: full-page PNG at tests/artifacts/screenshots/<name>.png; returns the path.
+The helpers are plain functions: `from tests.browser.conftest import login_as, logout, screenshot`.
 """
 from __future__ import annotations
 
@@ -147,19 +150,49 @@ def browser():
             instance.close()
 
 
-@pytest.fixture
-def browser_page(browser, live_server):
-    """A page in a fresh context (no cookies), Vietnamese locale, the province's time zone."""
+def _new_context(browser, live_server):
     context = browser.new_context(
         base_url=live_server.url, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
         viewport={"width": 1280, "height": 900}, accept_downloads=True)
     context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def browser_page(browser, live_server):
+    """A page in a fresh context (no cookies), Vietnamese locale, the province's time zone."""
+    context = _new_context(browser, live_server)
     page = context.new_page()
     page.base_url = live_server.url
     try:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """A factory: `new_page("chutich")` → a page in its own fresh context, logged in as that account
+    (`new_page()` → not logged in; `lang="en"` switches to English first). Several people can act
+    in one test, each with their own cookies; every context is closed at the end of the test."""
+    contexts = []
+
+    def make(username: str | None = None, *, lang: str = "vi"):
+        context = _new_context(browser, live_server)
+        contexts.append(context)
+        page = context.new_page()
+        page.base_url = live_server.url
+        if lang != "vi":
+            page.goto(f"/lang/{lang}")
+        if username:
+            login_as(page, username)
+        return page
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def login_as(page, username: str, password: str = PASSWORD):
