@@ -245,7 +245,7 @@ def procedure_new():
             return redirect(url_for("designer.upload", procedure_id=procedure.id))
     else:
         status = 400 if form.is_submitted() else 200
-    return render_template("designer/procedure_new.html", form=form), status
+    return render_template("designer/procedure_new.html", form=form, cap=cap), status
 
 
 @bp.get("/procedures/<int:procedure_id>")
@@ -295,7 +295,7 @@ def upload(procedure_id: int):
             return redirect(url_for("designer.version", version_id=version.id))
     elif form.is_submitted():
         status = 400
-    return render_template("designer/upload.html", procedure=proc, form=form,
+    return render_template("designer/upload.html", procedure=proc, form=form, cap=capacity(me()),
                            max_mb=DEFAULT_MAX_BYTES // (1024 * 1024)), status
 
 
