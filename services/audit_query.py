@@ -225,10 +225,11 @@ def timeline(session: Session, reader: User, code: str) -> Timeline:
     result = Timeline(dossier)
     result.events = list(session.scalars(select(AuditEvent).where(
         AuditEvent.object == f"dossier:{code}").order_by(AuditEvent.seq)))
-    names = dict(session.execute(select(User.id, User.username)).tuples())
-    for step in session.scalars(select(DossierStep).where(DossierStep.dossier_id == dossier.id)
-                                .order_by(DossierStep.started_at, DossierStep.id)):
-        result.steps.append(TimelineStep(step, names.get(step.assignee_id), names.get(step.completed_by_id)))
+    steps = list(session.scalars(select(DossierStep).where(DossierStep.dossier_id == dossier.id)
+                                 .order_by(DossierStep.started_at, DossierStep.id)))
+    ids = {i for s in steps for i in (s.assignee_id, s.completed_by_id) if i is not None}
+    names = {i: n for i, n in session.execute(select(User.id, User.username).where(User.id.in_(ids)))} if ids else {}
+    result.steps = [TimelineStep(s, names.get(s.assignee_id), names.get(s.completed_by_id)) for s in steps]
     result.supplements = list(session.scalars(select(SupplementRequest).where(
         SupplementRequest.dossier_id == dossier.id).order_by(SupplementRequest.requested_at)))
     result.apology = session.scalar(select(ApologyLetter).where(ApologyLetter.dossier_id == dossier.id))
