@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, contains_eager
 
 from engine import sla
@@ -47,27 +47,30 @@ _TEXTS = {"new_task": "Việc mới: {name} — hồ sơ {code}",
 class _Notifier:
     """Notifications of one run, each (user, kind, step) at most once.
 
-    What was already sent for the open steps is read in one query and the role holders once per
-    (role, org unit), so a run costs a few statements rather than two per open step.
+    What was already sent for the open steps, and who holds the roles of the unclaimed ones, are
+    read in one query each, so a run costs a few statements rather than two per open step.
     """
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    def __init__(self, session: Session, now: datetime, steps: list[DossierStep]) -> None:
         self.session, self.now = session, now
         self.sent = {tuple(row) for row in session.execute(
             select(Notification.step_id, Notification.kind, Notification.user_id)
             .join(DossierStep, DossierStep.id == Notification.step_id)
             .where(DossierStep.status.in_(STEP_OPEN)))}
         self.holders: dict[tuple[str | None, int], list[int]] = {}
+        keys = {(s.role, s.org_unit_id) for s in steps if not s.assignee_id}
+        if keys:
+            for role, unit_id, user_id in session.execute(
+                    select(RoleAssignment.role_code, RoleAssignment.org_unit_id, RoleAssignment.user_id)
+                    .join(User).where(User.active.is_(True),
+                                      tuple_(RoleAssignment.role_code, RoleAssignment.org_unit_id).in_(keys))
+                    .order_by(RoleAssignment.id)):
+                self.holders.setdefault((role, unit_id), []).append(user_id)
 
     def _recipients(self, step: DossierStep) -> list[int]:
         if step.assignee_id:
             return [step.assignee_id]
-        key = (step.role, step.org_unit_id)
-        if key not in self.holders:
-            self.holders[key] = list(self.session.scalars(select(RoleAssignment.user_id).join(User).where(
-                RoleAssignment.role_code == step.role, RoleAssignment.org_unit_id == step.org_unit_id,
-                User.active.is_(True))))
-        return self.holders[key]
+        return self.holders.get((step.role, step.org_unit_id), [])
 
     def notify(self, step: DossierStep, kind: str) -> int:
         count = 0
@@ -89,10 +92,10 @@ def mark_deadlines(session: Session, now: datetime | None = None, warn: int | No
     report = JobReport()
     with transaction(session):
         cal = calendar(session)
-        notifier = _Notifier(session, now)
         steps = session.scalars(select(DossierStep).join(DossierStep.dossier).options(
             contains_eager(DossierStep.dossier)).where(
             DossierStep.status.in_(STEP_OPEN), Dossier.status.not_in(CLOCK_STOPPED))).all()
+        notifier = _Notifier(session, now, steps)
         for step in steps:
             report.notifications += notifier.notify(step, "new_task")
             state = sla.progress(cal, now, aware(step.due_at), warn)
