@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,15 +20,15 @@ from services.dossiers.common import (
     aware, calendar, dumps, get_step, require_running, runtime, settle_status, sync_steps, utcnow,
 )
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
-from services.models import Dossier, DossierStep, ProcedureVersion, User
+from services.models import Dossier, DossierStep, ProcedureVersion, RoleAssignment, User
 from services.models.dossiers import RETURNED, STEP_CLAIMED, STEP_COMPLETED, STEP_OPEN, STEP_READY
 from services.uow import transaction
 
 MAX_OPINION = 4000
 
 
-def _authorize(actor: User, step: DossierStep) -> None:
-    if not may_perform(actor, step.role, step.org_unit_id):
+def _authorize(actor: User | None, step: DossierStep) -> None:
+    if actor is None or not may_perform(actor, step.role, step.org_unit_id):
         raise Forbidden(N_("Step '%(name)s' is for role %(role)s in %(unit)s; you do not hold it there."),
                         "step", name=step.name or step.spec_id, role=step.role, unit=step.org_unit.code)
 
@@ -83,6 +84,17 @@ _LOAD = (
 )
 
 
+# The official with their role assignments (codes and org unit ids are what may_perform reads).
+_ACTOR = (joinedload(User.assignments).options(lazyload(RoleAssignment.role), lazyload(RoleAssignment.org_unit)),)
+
+
+def _fresh(session: Session, actor: User) -> User | None:
+    """The official's row and roles read again inside the write transaction, in one SELECT (the
+    caller's copy was expired when the request's read transaction ended); None if gone."""
+    identity = inspect(actor).identity
+    return session.get(User, identity, options=_ACTOR, populate_existing=True) if identity else None
+
+
 def _load(session: Session, step_id: int) -> tuple[DossierStep, Dossier, ProcedureVersion]:
     """Everything a completion reads first, in one SELECT (populate_existing: rows already in the
     session are read again with these options, not just refreshed one by one)."""
@@ -105,6 +117,7 @@ def complete(session: Session, actor: User, step_id: int, data: dict | None = No
         # dossier, so state_version moves by exactly one), not before each read in between.
         with transaction(session), session.no_autoflush:
             step, dossier, version = _load(session, step_id)
+            actor = _fresh(session, actor)
             _authorize(actor, step)
             _require_open(step)
             if step.assignee_id not in (None, actor.id):

@@ -16,9 +16,9 @@ from tests.dossier_helpers import open_steps, performer, procedure, user, vn
 
 #: The budget per completion on SQLite (BEGIN IMMEDIATE included): reads of the step with its
 #: dossier and version, the official and their roles, the calendar revision, the dossier's steps,
-#: the audit head; writes of the dossier, the step, the next step(s), the audit event — 11; up to
+#: the audit head; writes of the dossier, the step, the next step(s), the audit event — 10; up to
 #: two more when the next step sits at the Văn phòng or the UBND tỉnh (their org units are looked up).
-MAX_STATEMENTS = 13
+MAX_STATEMENTS = 12
 
 
 def test_each_completion_is_one_commit_and_few_statements(db_session):
@@ -62,3 +62,36 @@ def test_each_completion_is_one_commit_and_few_statements(db_session):
     # One UPDATE of the dossier per completion: its version moves by exactly one each time.
     versions.append(db_session.scalar(select(Dossier.state_version).where(Dossier.id == d.id)))
     assert [b - a for a, b in zip(versions, versions[1:])] == [1] * completed
+
+
+def test_the_official_is_read_again_inside_the_transaction(app, db_session):
+    """Roles and the active flag are checked on the row as it is when the step is completed, even
+    when the caller's session kept an older copy of the official (no expiry on commit)."""
+    import pytest
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from services.errors import Forbidden
+    from services.models import User
+    from tests.concurrency_helpers import engine_for, receive_until
+
+    dossier_id, step = receive_until(db_session, CHAIRMAN, "Task_ThamDinh")
+    step_id, data = step.id, step_data(db_session, step)
+    officer = performer(db_session, step).username
+    db_session.commit()
+    engine = engine_for(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with Session(engine, expire_on_commit=False) as keeping:
+            actor = keeping.scalar(select(User).where(User.username == officer))
+            assert actor.active and actor.assignments
+            keeping.commit()
+            db_session.execute(update(User).where(User.username == officer).values(active=False))
+            db_session.commit()
+            with pytest.raises(Forbidden):
+                dossiers.complete(keeping, actor, step_id, data, now=vn(2026, 11, 25, 9))
+            db_session.execute(update(User).where(User.username == officer).values(active=True))
+            db_session.commit()
+            dossiers.complete(keeping, actor, step_id, data, now=vn(2026, 11, 25, 9))
+    finally:
+        engine.dispose()
+    assert all(s.id != step_id for s in open_steps(db_session, dossier_id))
