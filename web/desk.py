@@ -81,6 +81,8 @@ def _receive_form(query: str | None) -> ReceiveForm:
     desks = dossier_view.desk_ids(_me())
     units = {u.id: u for u in db.session.query(OrgUnit).filter(OrgUnit.id.in_(desks))}
     form.desk_id.choices = [(d, f"{units[d].code} — {units[d].name}") for d in desks]
+    if len(desks) > 1:  # no silent default: the officer says which desk receives
+        form.desk_id.choices.insert(0, (0, _("— choose —")))
     return form
 
 
@@ -100,7 +102,7 @@ def receive():
     now = utcnow()
     valid = form.validate_on_submit()
     received_at = form.parsed_received_at(now)
-    desk_id = form.desk_id.data if len(form.desk_id.choices) > 1 else None
+    desk_id = (form.desk_id.data or None) if len(form.desk_id.choices) > 1 else None
     if valid and not form.received_at.errors and not form.applicant_name.errors:
         try:
             dossier = dossiers.receive(
@@ -109,8 +111,7 @@ def receive():
                 applicant_email=form.applicant_email.data, applicant_address=form.applicant_address.data,
                 desk_id=desk_id, received_at=received_at, now=now)
         except ServiceError as exc:
-            if exc.field == "procedure":
-                exc.field = "procedure_id"
+            exc.field = {"procedure": "procedure_id", "desk": "desk_id"}.get(exc.field, exc.field)
             _field_error(form, exc)
             status = exc.status
         else:

@@ -164,3 +164,27 @@ def test_desk_pages_in_english(desk, db_session):
     html = desk.get(response.headers["Location"]).get_data(as_text=True)
     assert "RECEIPT OF THE DOSSIER AND APPOINTMENT TO RETURN THE RESULT" in html
     assert "Result to be returned at:" in html
+
+
+def test_an_officer_at_two_desks_chooses_the_desk(client, db_session):
+    from services import accounts
+    from services.models import OrgUnit
+
+    commune_desk = db_session.scalar(select(OrgUnit).where(OrgUnit.code == "H01.60.01"))
+    accounts.grant_role(db_session, user(db_session, "admin"), user(db_session, "motcua").id, "mot_cua",
+                        commune_desk.id)
+    login(client, "motcua")
+    html = client.get("/desk/receive").get_data(as_text=True)
+    assert 'name="desk_id"' in html and "H01.60.01" in html and "H01.02" in html
+    before = _count(db_session)
+    data = _receive_data(client, db_session)
+    for no_choice in ({}, {"desk_id": "0"}):
+        response = client.post("/desk/receive", data={**data, **no_choice})
+        assert response.status_code == 400
+        assert _field_errors(response.get_data(as_text=True), "desk_id") == [
+            "Hãy chọn Bộ phận Một cửa tiếp nhận hồ sơ."]
+        assert _count(db_session) == before
+    response = client.post("/desk/receive", data={**data, "desk_id": str(commune_desk.id)})
+    assert response.status_code == 302
+    code = re.search(r"/desk/dossiers/([^/]+)/receipt", response.headers["Location"]).group(1)
+    assert _dossier(db_session, code).desk_id == commune_desk.id
