@@ -17,9 +17,9 @@
 
   function label(template, step) {
     return template
-      .replace("%(median)s", step.median)
-      .replace("%(p90)s", step.p90)
-      .replace("%(alloc)s", step.allocation);
+      .replace("{median}", step.median)
+      .replace("{p90}", step.p90)
+      .replace("{alloc}", step.allocation);
   }
 
   function draw() {
