@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from services import audit, dossier_view
 from services.assignment import may_perform
-from services.dossiers.common import get_dossier, require_open, utcnow
+from services.dossiers.common import get_dossier, require_open, require_running, utcnow
 from services.errors import N_, Forbidden, NotFound, ValidationError, found
 from services.models import Dossier, DossierStep, User
 from services.models.documents import Document
@@ -228,7 +228,12 @@ def _check_upload_rights(session: Session, actor: User, dossier_id: int,
             raise NotFound(N_("Step #%(id)s does not exist."), "step", id=step_id)
     if not _may_upload(session, actor, dossier, step):
         raise Forbidden(N_("You cannot add documents to dossier %(code)s."), "dossier", code=dossier.code)
-    require_open(dossier)
+    if step is not None:
+        # As for completing the step: a running dossier, or a ready result at its hand-over step.
+        require_running(dossier, handing_over=step.step == "return_result")
+    else:
+        # The desk may attach while the clock is stopped: that is when supplements arrive.
+        require_open(dossier)
     return dossier, step
 
 

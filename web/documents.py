@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.validators import ValidationError as CSRFValidationError
 
 from services import documents as document_service
-from services.errors import ValidationError
+from services.errors import Conflict, ValidationError
 from services.roles import OFFICIAL_ROLES
 from web.auth import role_required
 from web.extensions import csrf, db
@@ -56,7 +56,8 @@ def upload(step_id: int):
         result = document_service.upload(
             db.session, current_user._get_current_object(), step.dossier_id, upload_file.stream,
             upload_file.filename, store=store(), max_bytes=limit, step_id=step_id)
-    except ValidationError as exc:
+    except (ValidationError, Conflict) as exc:
+        # Refused file, or the dossier stopped or closed meanwhile: said next to the file field.
         return render_task(db.session.get(type(step), step_id), upload_error=_(exc.template, **exc.params),
                            status=exc.status)
     if result.created:

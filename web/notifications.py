@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from services import notifications as service
 from services.roles import OFFICIAL_ROLES
@@ -30,8 +31,13 @@ def _header():
     """The header's unread count (one COUNT) and the roles that have an inbox."""
     if not getattr(current_user, "is_authenticated", False):
         return {"unread_notifications": 0, "official_roles": _OFFICIAL}
-    return {"unread_notifications": service.unread_count(db.session, current_user.id),
-            "official_roles": _OFFICIAL}
+    try:
+        unread = service.unread_count(db.session, current_user.id)
+    except SQLAlchemyError:
+        # An error page rendered because the database failed must still render: no badge then.
+        db.session.rollback()
+        unread = 0
+    return {"unread_notifications": unread, "official_roles": _OFFICIAL}
 
 
 def _page() -> int:

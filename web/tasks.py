@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from services import dossiers
 from services.assignment import may_perform
@@ -45,7 +46,9 @@ def max_document_bytes(app_config) -> int:
 
 
 def _form_fields(step: DossierStep):
-    version = db.session.get(ProcedureVersion, step.dossier.version_id)
+    # The runtime is cached per version: the BPMN text is only read (deferred) on a cache miss.
+    version = db.session.get(ProcedureVersion, step.dossier.version_id,
+                             options=[load_only(ProcedureVersion.id, ProcedureVersion.bpmn_sha256)])
     return runtime(version).human_task(step.spec_id).form_fields
 
 

@@ -2,6 +2,7 @@
 the stale page's Conflict, what comes next, permissions and CSRF."""
 from __future__ import annotations
 
+import io
 import json
 
 from sqlalchemy import func, select
@@ -184,4 +185,26 @@ def test_complete_without_csrf_token_is_refused(client, db_session):
     before = _completions(db_session)
     response = client.post(f"/tasks/{step.id}/complete", data={"f_decision": "approve"})
     assert response.status_code == 400 and "Biểu mẫu đã hết hạn" in text(response)
+    assert _completions(db_session) == before
+
+
+def test_a_waiting_dossier_cannot_be_worked_on(client, db_session):
+    """A supplement request stops the clock: the step leaves the inbox, its page says why and has
+    no form, and an upload or completion posted from an older page is refused with the reason."""
+    dossier, step = at_step(db_session, "Task_ThamDinh")
+    login(client, "chuyenvien.noivu")
+    token = csrf_token(client, f"/tasks/{step.id}")
+    dossiers.stop_clock(db_session, user(db_session, "chuyenvien.noivu"), dossier.id, kind="supplement",
+                        reason="Thiếu biên bản họp đại hội")
+    assert dossier.code not in text(client.get("/inbox"))
+    response = client.get(f"/tasks/{step.id}")
+    page = text(response)
+    assert response.status_code == 200 and "Hồ sơ đang tạm dừng" in page and "Tạm dừng tính thời gian" in page
+    assert "/complete" not in response.get_data(as_text=True)
+    before = _completions(db_session)
+    response = client.post(f"/tasks/{step.id}/complete", data={"csrf_token": token, "opinion": "Đạt."})
+    assert response.status_code == 409 and "đang tạm dừng (waiting_supplement)" in text(response)
+    response = client.post(f"/tasks/{step.id}/documents", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4 x"), "bien-ban.pdf")})
+    assert response.status_code == 409 and "đang tạm dừng (waiting_supplement)" in field_error(response, "field-file")
     assert _completions(db_session) == before
