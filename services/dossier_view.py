@@ -85,6 +85,14 @@ def timeline(session: Session, dossier: Dossier, now: datetime) -> list[Timeline
     return rows
 
 
+def progress(session: Session, dossiers: list[Dossier], now: datetime) -> dict[int, str]:
+    """within / nearly_due / overdue of each running dossier against its return date, computed now
+    (the stored `warning` is only as fresh as the last deadline job)."""
+    cal = calendar(session)
+    return {d.id: sla.progress(cal, now, aware(d.due_at)) for d in dossiers
+            if d.status in OPEN_STATUSES and d.status not in CLOCK_STOPPED}
+
+
 def diagram_markers(dossier: Dossier, version: ProcedureVersion) -> dict[str, str]:
     """bpmn-js markers: completed steps qt-done, open steps qt-current, the others qt-not-reached."""
     tasks = runtime(version).procedure.tasks

@@ -64,7 +64,8 @@ def index():
     code = (request.args.get("code") or "").strip()[:60]
     result = dossier_view.desk_dossiers(db.session, _me(), status=status, code=code, page=page)
     return render_template("desk/index.html", result=result, status=status, code=code,
-                           statuses=STATUS_FILTERS)
+                           statuses=STATUS_FILTERS,
+                           progress=dossier_view.progress(db.session, result.items, utcnow()))
 
 
 def _procedure_choices(query: str | None):

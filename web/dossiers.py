@@ -77,6 +77,7 @@ def show(code: str):
     return render_template(
         "dossiers/show.html", dossier=dossier, version=version,
         rows=dossier_view.timeline(db.session, dossier, now),
+        progress=dossier_view.progress(db.session, [dossier], now).get(dossier.id),
         markers=dossier_view.diagram_markers(dossier, version),
         supplements=dossier_view.supplements(db.session, dossier.id),
         apology=dossier_view.apology(db.session, dossier.id),

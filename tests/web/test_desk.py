@@ -143,8 +143,14 @@ def test_receive_without_csrf_token_is_refused_and_saves_nothing(desk, db_sessio
 def test_desk_list_shows_my_desks_dossiers_only(desk, client, db_session):
     mine = dossiers.receive(db_session, user(db_session, "motcua"), procedure_id=procedure(db_session, "1.003822").id,
                             applicant_name="Nguyễn Văn A", received_at=vn(2026, 3, 2, 9, 0), now=vn(2026, 3, 2, 9, 0))
+    fresh = dossiers.receive(db_session, user(db_session, "motcua"), procedure_id=procedure(db_session, "1.003822").id,
+                             applicant_name="Trần Thị B")
     html = desk.get("/desk").get_data(as_text=True)
-    assert mine.code in html and "Nguyễn Văn A" in html and "badge" in html
+    assert mine.code in html and "Nguyễn Văn A" in html
+    rows = dict(re.findall(r'<code>([^<]+)</code></a></td>.*?<span class="badge badge-(\w+)">', html, re.S))
+    # Received in March 2026 with 7 working days: overdue ever since; received just now: within time.
+    assert rows[mine.code] == "red" and rows[fresh.code] == "green"
+    assert html.index(mine.code) < html.index(fresh.code)  # soonest due first
     assert desk.get(f"/desk?code={mine.code[-4:]}&status=all-garbage").status_code == 200
     html = desk.get("/desk?status=returned").get_data(as_text=True)
     assert mine.code not in html
