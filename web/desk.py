@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from services import dossier_view, dossiers
+from services.documents import documents_of
 from services.dossiers.common import utcnow
 from services.errors import Conflict, ServiceError
 from services.models import Dossier, OrgUnit, SupplementRequest, User
@@ -138,6 +139,7 @@ def receipt(code: str):
     """Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)."""
     dossier = _own(code)
     return render_template("desk/receipt.html", officer=db.session.get(User, dossier.received_by_id),
+                           documents=documents_of(db.session, dossier.id),
                            receive_step=dossier_view.receive_step(dossier), **_print_context(dossier))
 
 

@@ -194,3 +194,22 @@ def test_an_officer_at_two_desks_chooses_the_desk(client, db_session):
     assert response.status_code == 302
     code = re.search(r"/desk/dossiers/([^/]+)/receipt", response.headers["Location"]).group(1)
     assert _dossier(db_session, code).desk_id == commune_desk.id
+
+
+def test_the_receipt_lists_the_documents_attached_at_the_receiving_step(desk, db_session, tmp_path):
+    import io
+
+    from services import documents
+
+    received = dossiers.receive(db_session, user(db_session, "motcua"),
+                                procedure_id=procedure(db_session, "1.003822").id, applicant_name="Hội Nông dân",
+                                received_at=vn(2026, 3, 2, 9, 0), now=vn(2026, 3, 2, 9, 0))
+    html = desk.get(f"/desk/dossiers/{received.code}/receipt").get_data(as_text=True)
+    assert "theo danh mục của thủ tục 1.003822" in html
+    step = next(s for s in received.steps if s.step == "receive")
+    documents.upload(db_session, user(db_session, "motcua"), received.id, io.BytesIO(b"%PDF-1.4\n%test\n"),
+                     "Don de nghi phe duyet dieu le.pdf", store=documents.DocumentStore(tmp_path), step_id=step.id,
+                     now=vn(2026, 3, 2, 9, 5))
+    html = desk.get(f"/desk/dossiers/{received.code}/receipt").get_data(as_text=True)
+    assert "<li>Don de nghi phe duyet dieu le.pdf</li>" in html
+    assert "theo danh mục của thủ tục" not in html
