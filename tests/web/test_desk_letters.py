@@ -222,3 +222,14 @@ def test_hand_over_when_the_bpmn_has_no_return_step(desk, db_session):
     assert "Đã trả kết quả hồ sơ" in response.get_data(as_text=True)
     returned = _reload(db_session, received.code)
     assert returned.status == "returned" and returned.returned_at is not None
+
+
+@pytest.mark.parametrize("action", ["supplement", "pause", "apology", "withdraw", "resume", "hand-over"])
+def test_every_desk_post_without_csrf_token_is_refused_and_changes_nothing(desk, db_session, dossier, action):
+    data = {"reason": "Lý do", "items": "Giấy tờ", "new_due_at": "30/03/2026 16:00"}
+    response = desk.post(f"/desk/dossiers/{dossier.code}/{action}", data=data)
+    assert response.status_code == 400
+    assert "Mã bảo mật của biểu mẫu bị thiếu" in response.get_data(as_text=True)
+    after = _reload(db_session, dossier.code)
+    assert after.status == "received" and after.due_at == dossier.due_at
+    assert _count(db_session, SupplementRequest) == 0 and _count(db_session, ApologyLetter) == 0
