@@ -34,6 +34,7 @@ def test_task_page_shows_summary_and_the_bpmn_form_in_vietnamese_and_english(cli
     page = text(response)
     assert dossier.code in page and "Hội Cựu giáo chức tỉnh An Giang" in page
     assert "1.003822" in page and "Đã tiếp nhận 23/11/2026 08:00" in page
+    assert f'href="/dossiers/{dossier.code}"' in body
     assert "Tài liệu" in page and "Hoàn thành bước" in page
     # decision: radios from the form's options, required; opinion: the form's own label.
     assert 'type="radio" name="f_decision" value="approve"' in body and "Đồng ý trình" in page
@@ -113,6 +114,7 @@ def test_missing_required_field_is_named_next_to_it_and_nothing_is_saved(client,
         "csrf_token": csrf_token(client, f"/tasks/{step.id}"), "f_draft_reference": "DT-12", "opinion": "  "})
     assert response.status_code == 400
     assert field_error(response, "field-opinion") == "Ý kiến thẩm định là bắt buộc."
+    assert "Bước chưa được hoàn thành: hãy sửa các trường được đánh dấu bên dưới." in text(response)
     assert 'name="f_draft_reference" value="DT-12"' in response.get_data(as_text=True)  # kept as typed
     assert _completions(db_session) == before and _step(db_session, step.id).status in ("ready", "claimed")
     client.get("/lang/en")
