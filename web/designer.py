@@ -51,6 +51,15 @@ STATUS_BADGES = {"draft": "badge-grey", "submitted": "badge-amber", "vp_reviewed
                  "approved": "badge-blue", "published": "badge-green", "retired": "badge-grey",
                  "rejected": "badge-red"}
 
+ACTION_LABELS = {
+    "version_uploaded": _l("Uploaded"), "version_linted": _l("Checked against the policy"),
+    "version_submitted": _l("Submitted for approval"), "version_vp_review": _l("Văn phòng specialist's review"),
+    "version_vp_opinion_agree": _l("The Văn phòng agrees to submit to the Chairman"),
+    "version_vp_opinion_return": _l("Returned by the Văn phòng"), "version_approved": _l("Approved by the Chairman"),
+    "version_returned": _l("Returned by the Chairman"), "version_rejected": _l("Rejected by the Chairman"),
+    "version_published": _l("Published"), "version_retired": _l("Retired"),
+}
+
 
 @dataclass(frozen=True)
 class Capacity:
@@ -179,7 +188,11 @@ def history(version: ProcedureVersion) -> list[dict]:
             payload = json.loads(row.payload or "{}")
         except ValueError:
             payload = {}
+        action = row.action
+        if action == "version_vp_opinion":
+            action += "_agree" if payload.get("agree") else "_return"
         events.append({"at": row.at, "actor": row.actor, "action": row.action,
+                       "label": ACTION_LABELS.get(action, row.action),
                        "text": payload.get("opinion") or payload.get("note") or ""})
     return events
 

@@ -72,3 +72,65 @@ def test_a_file_without_diagram_shows_a_message_not_a_blank(browser_page, tmp_pa
     assert page.locator("#diagram").get_attribute("data-qt-rendered") == "error"
     # The report itself is still there, and this version may be submitted.
     assert page.get_by_role("button", name="Trình phê duyệt").count() == 1
+
+
+def test_approval_pages_by_their_people(browser_page):
+    """A new procedure decided by the Chairman: created, uploaded and submitted by the designer, reviewed
+    by the Văn phòng's specialist then leader, approved by the Chairman; left unpublished so the other
+    browser tests' procedures stay as the demo has them."""
+    from tests.browser.conftest import logout
+
+    page = login_as(browser_page, "thietke")
+    page.goto("/designer/procedures/new")
+    page.fill("input[name=code]", "9.000123")
+    page.fill("input[name=name]", "Thủ tục thử nghiệm phê duyệt")
+    page.select_option("select[name=authority]", "chu_tich_ubnd_tinh")
+    page.select_option("select[name=agency]", label="H01.21 — Sở Nội vụ")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tạo").click()
+    page.set_input_files("input[name=bpmn]", str(BYPASS.parent / "camunda7_modeler5_ok.bpmn"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tải lên và kiểm tra").click()
+    version_url = page.url
+    page.locator('#diagram[data-qt-rendered="true"]').wait_for()
+    page.fill("textarea[name=submit-note]", "Trình phê duyệt quy trình nội bộ mới")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Trình phê duyệt").click()
+    assert page.locator("[data-status]").get_attribute("data-status") == "submitted"
+    logout(page)
+
+    login_as(page, "vp.chuyenvien")
+    page.goto("/designer/")
+    page.locator(".awaiting tr", has_text="9.000123").get_by_role("link", name="Thẩm tra").click()
+    page.fill("textarea[name=opinion]", "Đã thẩm tra: có bước thẩm tra của Văn phòng trước khi trình Chủ tịch.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ghi nhận ý kiến").click()
+    logout(page)
+
+    login_as(page, "vp.lanhdao")
+    page.goto(version_url + "/vp-opinion")
+    page.check("input[name=agree][value=yes]")
+    page.fill("textarea[name=opinion]", "Văn phòng UBND tỉnh thống nhất trình Chủ tịch phê duyệt.")
+    page.locator('#diagram[data-qt-rendered="true"]').wait_for()
+    screenshot(page, "designer-vp-opinion")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ghi nhận ý kiến").click()
+    assert page.locator("[data-status]").get_attribute("data-status") == "vp_reviewed"
+    logout(page)
+
+    login_as(page, "chutich")
+    page.goto("/designer/")
+    page.locator(".awaiting tr", has_text="9.000123").get_by_role("link", name="Quyết định").click()
+    assert "Văn phòng UBND tỉnh thống nhất trình Chủ tịch phê duyệt." in page.inner_text("main")
+    page.check("input[name=decision][value=approve]")
+    page.fill("textarea[name=note]", "Đồng ý ban hành quy trình nội bộ.")
+    page.locator('#diagram[data-qt-rendered="true"]').wait_for()
+    screenshot(page, "designer-decision")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ghi nhận quyết định").click()
+    assert page.locator("[data-status]").get_attribute("data-status") == "approved"
+    logout(page)
+
+    login_as(page, "thietke")
+    page.goto(version_url)
+    assert page.get_by_role("button", name="Công bố phiên bản này").count() == 1
