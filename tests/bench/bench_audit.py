@@ -1,0 +1,165 @@
+"""Audit benchmarks: verifying the hash chain, and exporting a million events in flat memory.
+
+* **verify** — ``services.audit.verify(session)`` on a temporary SQLite file holding N chained
+  events (the real table from the models; payloads shaped like step completions, with Vietnamese
+  opinions), built beforehand with one ``executemany``. Goal: at least 100 000 events/s, i.e. the
+  median time for N events at most N / 100 ms.
+* **export** — ``services.audit_query.stream`` + ``lines(…, "jsonl")`` written to a file, the whole
+  log (1 000 000 events) and the first 100 000 of it (a time filter). Memory is measured two ways
+  while streaming: the peak of ``tracemalloc`` (Python allocations) and the peak growth of the
+  process's resident set (``VmRSS`` from /proc, sampled every 10 000 lines). Goal: flat — the
+  1 M export's peaks no more than 1.5× (plus 2 MB) the 100 k export's.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import sqlite3
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from services import audit, audit_query
+from services.db import tune_sqlite
+from services.models import AuditEvent
+from tests.bench.common import Timing, measure, row
+
+START = datetime(2026, 1, 5, 0, 0, tzinfo=timezone.utc)
+ACTORS = ["motcua", "chuyenvien", "lanhdaophong", "lanhdaoso", "vp.chuyenvien", "vp.lanhdao", "chutich", "system"]
+ACTIONS = ["dossier_received", "step_claimed", "step_completed", "step_deadline", "login"]
+
+
+def _payloads() -> list[str]:
+    pool = []
+    for i in range(200):
+        pool.append(audit.canonical_json({
+            "step": f"Task_{i % 12}", "task": f"{i:08x}", "used_minutes": 30 + i, "allocation_minutes": 240,
+            "data": {"decision": "approve" if i % 7 else "return",
+                     "opinion": f"Hồ sơ đầy đủ, đề nghị trình lãnh đạo xem xét phê duyệt (lần {i % 3 + 1}).",
+                     "so_to": i % 40},
+        }))
+    return pool
+
+
+def build_chain(path: Path, count: int) -> None:
+    """`count` chained events in a new SQLite file, inserted in batches with executemany."""
+    engine = create_engine(f"sqlite:///{path}")
+    AuditEvent.__table__.create(engine)
+    engine.dispose()
+    payloads = _payloads()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    prev, batch = audit.GENESIS_HASH, []
+    insert = ("INSERT INTO audit_events (seq, at, actor, action, object, payload, prev_hash, hash) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    for seq in range(1, count + 1):
+        at = START + timedelta(seconds=seq, microseconds=seq % 997)
+        stored_at = at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        actor, action = ACTORS[seq % len(ACTORS)], ACTIONS[seq % len(ACTIONS)]
+        obj = f"dossier:H01.15-26{(seq // 400) % 12 + 1:02d}{(seq // 50) % 28 + 1:02d}-{seq % 9999:04d}"
+        payload = payloads[seq % len(payloads)]
+        digest = audit.event_hash(prev, seq, stored_at, actor, action, obj, payload)
+        batch.append((seq, stored_at, actor, action, obj, payload, prev, digest))
+        prev = digest
+        if len(batch) == 50_000:
+            conn.executemany(insert, batch)
+            batch.clear()
+    conn.executemany(insert, batch)
+    conn.commit()
+    conn.close()
+
+
+def _session(path: Path) -> tuple:
+    engine = create_engine(f"sqlite:///{path}")
+    tune_sqlite(engine)
+    return engine, Session(engine)
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def export_memory(path: Path, end: datetime | None, out: Path) -> tuple[int, float, float, float]:
+    """Stream the log (up to `end`) as JSON Lines into `out`: lines, seconds, tracemalloc peak MB,
+    peak RSS growth MB."""
+    engine, session = _session(path)
+    flt = audit_query.AuditFilter(end=end)
+    gc.collect()
+    rss_start, rss_peak = _rss_kb(), 0
+    tracemalloc.start()
+    begin = time.perf_counter()
+    lines = 0
+    with open(out, "w", encoding="utf-8") as fh:
+        for chunk in audit_query.lines(audit_query.stream(session, flt), "jsonl"):
+            fh.write(chunk)
+            lines += 1
+            if lines % 10_000 == 0:
+                rss_peak = max(rss_peak, _rss_kb() - rss_start)
+    seconds = time.perf_counter() - begin
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_peak = max(rss_peak, _rss_kb() - rss_start)
+    session.close()
+    engine.dispose()
+    return lines, seconds, peak / 2**20, rss_peak / 1024
+
+
+def run(quick: bool = False) -> list[dict]:
+    total = 200_000 if quick else 1_000_000
+    small = total // 10
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="quytrinh-bench-audit-") as tmp:
+        path = Path(tmp) / "audit.db"
+        began = time.perf_counter()
+        build_chain(path, total)
+        build_seconds = time.perf_counter() - began
+
+        engine, session = _session(path)
+
+        def verify() -> None:
+            count, broken = audit.verify(session)
+            session.rollback()
+            assert broken is None and count == total
+
+        timing = measure(verify, repeat=3 if quick else 5, warmup=1, max_seconds=60)
+        rate = total / (timing.median_ms / 1000)
+        rows.append(row(f"audit verify: {total:,} events (SQLite)".replace(",", " "), timing,
+                        goal_ms=total / 100, goal="≥ 100 000 events/s",
+                        note=f"{rate:,.0f} events/s; chain built in {build_seconds:.1f} s"))
+        session.close()
+        engine.dispose()
+
+        out = Path(tmp) / "export.jsonl"
+        small_end = START + timedelta(seconds=small, microseconds=small % 997 + 1)
+        n_small, s_small, trace_small, rss_small = export_memory(path, small_end, out)
+        n_all, s_all, trace_all, rss_all = export_memory(path, None, out)
+        assert n_small == small and n_all == total, (n_small, n_all)
+        size_mb = os.path.getsize(out) / 2**20
+        flat = trace_all <= trace_small * 1.5 + 2 and rss_all <= rss_small * 1.5 + 2
+        for label, n, secs in ((f"{small:,}", n_small, s_small), (f"{total:,}", n_all, s_all)):
+            rows.append(row(f"audit export jsonl: {label} events (under tracemalloc)".replace(",", " "),
+                            Timing(secs * 1000, secs * 1000, 1), note=f"{n / secs:,.0f} events/s"))
+        rows.append({
+            "benchmark": f"audit export memory: {small // 1000}k vs {total // 1000}k events",
+            "ours": (f"Python peak {trace_small:.1f} → {trace_all:.1f} MB; "
+                     f"RSS growth {rss_small:.1f} → {rss_all:.1f} MB; file {size_mb:.0f} MB"),
+            "baseline": None, "ratio": None, "goal": "flat (1M ≤ 1.5× 100k + 2 MB)", "met": flat, "note": "",
+        })
+    return rows
+
+
+if __name__ == "__main__":
+    from tests.bench.common import format_table
+    import sys
+
+    print(format_table(run(quick="--quick" in sys.argv)))
