@@ -69,6 +69,18 @@ def _receive(page) -> str:
     value = page.locator("#procedure_id option", has_text="1.003822").get_attribute("value")
     page.select_option("#procedure_id", value)
     assert "1.003822" in page.locator("#procedure_id option:checked").inner_text()
+    # Bad input first: no applicant name and a receipt time in the future → said next to each field.
+    page.fill("#applicant_phone", "0296 3841 234")
+    page.fill("#received_at", "01/01/2099 08:00")
+    with page.expect_navigation():
+        page.click("form[method=post] button.primary")
+    assert page.locator("#applicant_name-error").inner_text() == "Phải nhập tên người nộp hồ sơ."
+    assert page.locator("#received_at-error").inner_text() == (
+        "Thời gian nhận hồ sơ: không được là thời điểm trong tương lai.")
+    assert page.locator("#applicant_phone").input_value() == "0296 3841 234"  # what was typed stays
+    assert "1.003822" in page.locator("#procedure_id option:checked").inner_text()
+    screenshot(page, "desk_receive_errors")
+    page.fill("#received_at", "")
     page.fill("#applicant_name", APPLICANT)
     page.fill("#applicant_id_number", "089201000123")
     page.fill("#applicant_phone", "0296 3841 234")
