@@ -161,6 +161,8 @@ def index():
     else:
         page = worklist.inbox(db.session, user, criteria, page=_page_number(request.args.get("page")),
                               per_page=PER_PAGE)
+        if not page.items and page.page > page.pages:  # past the end (the list shrank): the last page
+            page = worklist.inbox(db.session, user, criteria, page=page.pages, per_page=PER_PAGE)
     procedures = db.session.scalars(select(Procedure).order_by(Procedure.code)).all()
     return render_template("inbox/index.html", page=page, filters=filters, procedures=procedures,
                            badges=BADGES, **row_context()), status

@@ -42,7 +42,10 @@ def get_step(step_id: int) -> DossierStep:
 
 
 def max_document_bytes(app_config) -> int:
-    return int(app_config.get("QUYTRINH_DOCUMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
+    """The documents' size limit: its own setting, else the app's upload limit
+    (QUYTRINH_MAX_UPLOAD_BYTES, 20 MB by default)."""
+    return int(app_config.get("QUYTRINH_DOCUMENT_MAX_BYTES") or app_config.get("MAX_CONTENT_LENGTH")
+               or DEFAULT_MAX_BYTES)
 
 
 def _form_fields(step: DossierStep):

@@ -158,6 +158,8 @@ def test_pagination(client, three, monkeypatch):
     second = text(client.get("/inbox", query_string={"page": 2}))
     assert three["later"][0] in second and three["late"][0] not in second
     assert client.get("/inbox", query_string={"page": "abc"}).status_code == 200
+    past_the_end = text(client.get("/inbox", query_string={"page": 9}))
+    assert "trang 2/2" in past_the_end and three["later"][0] in past_the_end
 
 
 def test_claim_and_unclaim_without_javascript(client, db_session, three):
