@@ -64,25 +64,32 @@ def _late(step: DossierStep, end: datetime, due: datetime) -> bool:
 
 
 def timeline(session: Session, dossier: Dossier, now: datetime) -> list[TimelineRow]:
-    """The dossier's steps in order, with the working time each used against its allocation."""
+    """The dossier's steps in order, with the working time each used against its allocation.
+
+    Time spent waiting for the applicant (a supplement request or a pause, until resumed) is not
+    the step's time: it is left out, as resuming moves the step's due time by the same wait.
+    """
     cal = calendar(session)
-    stopped = dossier.status in CLOCK_STOPPED
+    waits = [(aware(r.requested_at), aware(r.resumed_at) if r.resumed_at else now)
+             for r in supplements(session, dossier.id)]
     rows = []
     for step in dossier.steps:
         if step.status == STEP_CANCELLED:
             continue
         due, started = aware(step.due_at), aware(step.started_at)
+        end = aware(step.completed_at) if step.status == STEP_COMPLETED else now
+        used = _working(cal, started, end) - sum(_working(cal, max(a, started), min(b, end)) for a, b in waits)
         if step.status == STEP_COMPLETED:
-            end = aware(step.completed_at)
-            used = step.used_minutes if step.used_minutes is not None else cal.working_minutes_between(started, end)
             rows.append(TimelineRow(step, used, _late(step, end, due), None))
         else:
-            # A stopped clock freezes the open steps: the wait is not their time.
-            end = aware(dossier.stopped_since) if stopped and dossier.stopped_since else now
-            used = cal.working_minutes_between(started, end) if end > started else 0
-            state = sla.progress(cal, end, due)
-            rows.append(TimelineRow(step, used, _late(step, end, due), state))
+            # A stopped clock freezes the open steps: judged where they stood when it stopped.
+            at = aware(dossier.stopped_since) if dossier.status in CLOCK_STOPPED and dossier.stopped_since else now
+            rows.append(TimelineRow(step, used, _late(step, at, due), sla.progress(cal, at, due)))
     return rows
+
+
+def _working(cal, start: datetime, end: datetime) -> int:
+    return cal.working_minutes_between(start, end) if end > start else 0
 
 
 def progress(session: Session, dossiers: list[Dossier], now: datetime) -> dict[int, str]:

@@ -111,3 +111,19 @@ def test_a_stopped_clock_freezes_the_open_steps_time(client, dossier, db_session
     # From 10:00 to 11:00 on 05/03: one working hour, however long the wait has lasted since.
     assert "1 giờ /" in body["Task_ThamDinh"]
     assert "Chờ bổ sung" in html
+
+
+def test_the_wait_for_a_supplement_is_not_the_steps_time(client, dossier, db_session):
+    specialist = user(db_session, "chuyenvien.noivu")
+    dossiers.stop_clock(db_session, specialist, dossier.id, kind="supplement", reason="Thiếu biên bản",
+                        items="Biên bản đại hội", now=vn(2026, 3, 5, 11, 0))
+    dossiers.resume(db_session, specialist, dossier.id, now=vn(2026, 3, 6, 11, 0))  # 8 working hours later
+    step = open_steps(db_session, dossier.id)[0]
+    dossiers.complete(db_session, specialist, step.id, {"draft_reference": "TTr-1"}, opinion="Đủ điều kiện.",
+                      now=vn(2026, 3, 6, 13, 30))
+    login(client, "chuyenvien.noivu")
+    html = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    cls, body = next((c, b) for c, s, b in re.findall(r'<tr class="([^"]*)" data-step="([^"]+)">(.*?)</tr>',
+                                                       html, re.S) if s == "Task_ThamDinh")
+    # 10:00 05/03 → 13:30 06/03 is 9 h 30 of working time, 8 h of which were the wait: 1 h 30 used.
+    assert "1 giờ 30 phút / 2 ngày 6 giờ" in body and "late" not in cls.split()
