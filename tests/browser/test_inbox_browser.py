@@ -45,7 +45,7 @@ def test_claim_and_release_swap_the_row_without_reloading(new_page, waiting_at_r
     assert "Kiều Thị Văn Thư" in page.locator(f"#step-{step_id}").inner_text()
     screenshot(page, "inbox_claimed")
     page.locator(f"#step-{step_id} button", has_text="Hủy nhận xử lý").click()
-    page.wait_for_selector(f"#step-{step_id} button:has-text('Nhận xử lý')")
+    page.wait_for_selector(f"#step-{step_id} button:text-is('Nhận xử lý')")  # exact: not 'Hủy nhận…'
     assert page.evaluate("window.__stay") == 1 and "Chưa nhận xử lý" in page.locator(f"#step-{step_id}").inner_text()
 
 
