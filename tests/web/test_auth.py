@@ -191,3 +191,17 @@ def test_unknown_page_is_a_clear_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Không tìm thấy trang" in response.get_data(as_text=True)
+
+
+def test_admin_creates_a_user_with_an_email(client, db_session):
+    login(client, "admin")
+    token = csrf_token(client, "/admin/users/new")
+    response = client.post("/admin/users/new", data={
+        "username": "cv.email", "full_name": "Có Thư", "email": "cv@angiang.gov.vn", "password": "mat-khau-dai",
+        "csrf_token": token})
+    assert response.status_code == 302
+    assert _user(db_session, "cv.email").email == "cv@angiang.gov.vn"
+    bad = client.post("/admin/users/new", data={
+        "username": "cv.bad", "full_name": "Sai Thư", "email": "not-an-email", "password": "mat-khau-dai",
+        "csrf_token": token})
+    assert bad.status_code == 400
