@@ -19,6 +19,15 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page itself says what to do
 
 
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Anonymous: to the login page — for htmx requests by HX-Redirect, not by swapping it into a row."""
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request"):
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
     try:

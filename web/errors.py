@@ -22,6 +22,9 @@ def _render(status: int, title: str, message: str):
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
+        if request.headers.get("HX-Request"):
+            # An expired page's htmx button: reload the whole page rather than swap an error into it.
+            return "", 400, {"HX-Refresh": "true"}
         return _render(400, _("Form expired"), _(
             "The form's security token is missing or expired. Reload the page and submit it again."))
 

@@ -205,3 +205,13 @@ def test_admin_creates_a_user_with_an_email(client, db_session):
         "username": "cv.bad", "full_name": "Sai Thư", "email": "not-an-email", "password": "mat-khau-dai",
         "csrf_token": token})
     assert bad.status_code == 400
+
+
+def test_expired_session_on_an_htmx_request_redirects_the_whole_page(client):
+    response = client.get("/inbox", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+    stale = client.post("/tasks/1/claim", headers={"HX-Request": "true"})  # the token died with the session
+    assert stale.status_code == 400 and stale.headers["HX-Refresh"] == "true"
+    plain = client.get("/inbox")
+    assert plain.status_code == 302 and "/login?next=/inbox" in plain.headers["Location"]
