@@ -209,42 +209,36 @@ def test_at_text_matches_format_at():
 
 
 @pytest.mark.postgres
-def test_every_tampering_is_named_on_postgresql(pg_server_url, tmp_path, monkeypatch, capsys):
+def test_every_tampering_is_named_on_postgresql(pg_database, pg_server_url, tmp_path, monkeypatch, capsys):
+    """`pg_database` is migrated and demo-loaded once; each tampering gets a copy of it
+    (CREATE DATABASE … TEMPLATE), dropped afterwards."""
     import uuid
 
     from sqlalchemy.engine import make_url
 
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    names = []
-
-    def create(template: str | None = None) -> str:
-        name = f"quytrinh_t_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-        names.append(name)
-        return name
-
-    def url_of(name: str) -> str:
-        return make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-
-    # Migrated and demo-loaded once; each tampering gets a copy (CREATE DATABASE … TEMPLATE).
-    template = create()
-    app = make_app(url_of(template), tmp_path)
+    app = make_app(pg_database, tmp_path)
     upgrade(app)
     load_demo(app)
     with app.app_context():
         from web.extensions import db
         db.session.remove()
         db.engine.dispose()
+    template = make_url(pg_database).database
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    copies = []
 
     def make_db() -> str:
-        return url_of(create(template))
+        name = f"quytrinh_t_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        copies.append(name)
+        return make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
 
     try:
         _check_every_tampering(make_db, monkeypatch, capsys, tmp_path)
     finally:
         with admin.connect() as conn:
-            for name in names:
+            for name in copies:
                 conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
                              {"n": name})
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
