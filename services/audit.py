@@ -57,17 +57,19 @@ def at_text(at: datetime | str) -> str:
 
 
 # json.dumps(str, ensure_ascii=False) is exactly this C function, without building an encoder per
-# call; actors, actions and objects repeat, so their quoted form is cached (bounded).
+# call; actors, actions and objects repeat (a dossier's events come close together), so their
+# quoted form is cached; emptied when full, which bounds it to a few MB and keeps recent values.
 _QUOTED: dict[str, str] = {}
-_QUOTED_MAX = 100_000
+_QUOTED_MAX = 20_000
 
 
 def _quoted(value: str) -> str:
     text_ = _QUOTED.get(value)
     if text_ is None:
         text_ = encode_basestring(value)
-        if len(_QUOTED) < _QUOTED_MAX:
-            _QUOTED[value] = text_
+        if len(_QUOTED) >= _QUOTED_MAX:
+            _QUOTED.clear()
+        _QUOTED[value] = text_
     return text_
 
 
