@@ -243,3 +243,65 @@ def test_every_tampering_is_named_on_postgresql(pg_database, pg_server_url, tmp_
                              {"n": name})
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def test_an_archived_head_catches_truncation_and_rewriting(sqlite_template, tmp_path, monkeypatch, capsys):
+    """What the chain alone cannot show — the last events cut off, or the whole chain re-hashed —
+    the head printed by an earlier run and kept elsewhere does."""
+    import shutil
+
+    from web.cli import main
+
+    path = tmp_path / "q.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    total = _grow_chain(url)
+    code, out = _verify_in_process(monkeypatch, capsys, url, tmp_path)
+    head = re.search(r"^head (\d+):([0-9a-f]{64})$", out, re.M)
+    assert code == 0 and head and int(head.group(1)) == total
+    anchor = f"{head.group(1)}:{head.group(2)}"
+    assert main(["audit", "verify", "--head", anchor]) == 0
+    assert main(["audit", "verify", "--head", "12:nothex"]) == 2
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        _drop_guards(conn)
+        conn.execute(text("DELETE FROM audit_events WHERE seq > :k"), {"k": total - 3})
+    engine.dispose()
+    capsys.readouterr()
+    code, out = main(["audit", "verify"]), capsys.readouterr().out
+    assert code == 0  # a shorter chain is still a valid chain …
+    assert main(["audit", "verify", "--head", anchor]) == 1  # … but the archived head is gone
+    assert f"#{total}" in capsys.readouterr().out
+
+
+def test_an_archived_head_catches_a_rehashed_chain(sqlite_template, tmp_path, monkeypatch, capsys):
+    """A forger who edits event K and recomputes every hash after it leaves a valid chain; the
+    archived head no longer matches."""
+    import shutil
+
+    from web.cli import main
+
+    path = tmp_path / "q.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    _grow_chain(url)
+    code, out = _verify_in_process(monkeypatch, capsys, url, tmp_path)
+    anchor = re.search(r"^head (\d+:[0-9a-f]{64})$", out, re.M).group(1)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        _drop_guards(conn)
+        rows = conn.execute(text("SELECT seq, at, actor, action, object, payload FROM audit_events "
+                                 "WHERE seq >= :k ORDER BY seq"), {"k": K}).all()
+        prev = _row(conn, K - 1)["hash"]
+        for seq, at, actor, action, obj, payload in rows:
+            actor = "mallory" if seq == K else actor
+            digest = audit.event_hash(prev, seq, at, actor, action, obj, payload)
+            conn.execute(text("UPDATE audit_events SET actor = :a, prev_hash = :p, hash = :h WHERE seq = :s"),
+                         {"a": actor, "p": prev, "h": digest, "s": seq})
+            prev = digest
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 0  # the rewritten chain is self-consistent …
+    capsys.readouterr()
+    assert main(["audit", "verify", "--head", anchor]) == 1  # … but not the one that was archived
+    assert "mã băm khác" in capsys.readouterr().out

@@ -24,20 +24,45 @@ def audit_group():
 
 
 @audit_group.command("verify")
+@click.option("--head", "anchor", metavar="SEQ:HASH",
+              help="a head printed by an earlier run and kept elsewhere: the event SEQ must still "
+                   "carry HASH (catches a truncated tail or a rewritten, re-hashed chain)")
 @with_appcontext
-def verify_command():
-    """Recompute the hash chain; exit 0 when intact, 1 naming the first broken event."""
+def verify_command(anchor):
+    """Recompute the hash chain; exit 0 when intact, 1 naming the first broken event.
+
+    On success it prints the head (last seq and hash): archived outside the database, it lets a
+    later `--head` run prove that nothing was cut off the end or rewritten since.
+    """
+    from sqlalchemy import select
+
     from services import audit
+    from services.models import AuditEvent
     from web.extensions import db
 
+    expected = None
+    if anchor is not None:
+        seq_text, _, hash_text = anchor.partition(":")
+        if not seq_text.isdigit() or len(hash_text) != 64:
+            _fail(f"--head: cần dạng SEQ:HASH (số thứ tự và mã băm 64 ký tự), nhận được {anchor!r}.")
+        expected = (int(seq_text), hash_text.lower())
     count, broken = audit.verify(db.session)
+    head = db.session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    kept = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == expected[0])) if expected else None
     db.session.rollback()
-    if broken is None:
-        click.echo(f"OK: {count} sự kiện, chuỗi băm nguyên vẹn ({count} events, chain intact)")
-        return 0
-    click.echo(f"HỎNG: sự kiện #{broken.seq} — {broken.reason} "
-               f"(chain broken at event #{broken.seq}; {count} events read)")
-    click.get_current_context().exit(1)
+    if broken is not None:
+        click.echo(f"HỎNG: sự kiện #{broken.seq} — {broken.reason} "
+                   f"(chain broken at event #{broken.seq}; {count} events read)")
+        click.get_current_context().exit(1)
+    if expected is not None and kept != expected[1]:
+        why = "không còn trong nhật ký (missing: the log was truncated)" if kept is None else \
+            "mang mã băm khác (another hash: the chain was rewritten)"
+        click.echo(f"HỎNG: sự kiện #{expected[0]} đã lưu làm mốc {why}")
+        click.get_current_context().exit(1)
+    click.echo(f"OK: {count} sự kiện, chuỗi băm nguyên vẹn ({count} events, chain intact)")
+    if head is not None:
+        click.echo(f"head {head[0]}:{head[1]}")
+    return 0
 
 
 @audit_group.command("export")
