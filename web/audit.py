@@ -114,11 +114,13 @@ def dossier(code: str):
 def verify():
     audit_query.require_reader(_me())
     count, broken = audit.verify(db.session)
+    from sqlalchemy import select
+    from services.models import AuditEvent
+    head = db.session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
     event = None
     if broken is not None:
-        from services.models import AuditEvent
         event = db.session.get(AuditEvent, broken.seq)
-    return render_template("audit/verify.html", count=count, broken=broken, event=event,
+    return render_template("audit/verify.html", count=count, broken=broken, event=event, head=head,
                            why=_why(broken.reason) if broken else None, checked_at=datetime.now(timezone.utc))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select, text
@@ -129,6 +130,7 @@ def test_verify_page_intact_then_broken(client, db_session):
     login(client, "thanhtra")
     html = client.get("/audit/verify").get_data(as_text=True)
     assert "Nguyên vẹn" in html and "chuỗi băm nguyên vẹn" in html
+    assert re.search(r'<code class="head">\d+:[0-9a-f]{64}</code>', html)
     db_session.execute(text("DROP TRIGGER audit_events_no_update"))
     db_session.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 7"))
     db_session.commit()
