@@ -2,15 +2,14 @@
 
 Every dossier's next actions are events in one priority queue ordered by simulated time (ties in
 planning order); handling an event calls one service with `now=` the event's instant and plans
-what follows. The rates below are the simulated province's habits.
+what follows. The province's habits (rates, delays, form values) are drawn in `services.simulation_plan`.
 """
 from __future__ import annotations
 
 import heapq
 import itertools
 import random
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import select
@@ -26,45 +25,27 @@ from services.errors import N_, ServiceError, ValidationError
 from services.models import Dossier, DossierStep, OrgUnit, Procedure, ProcedureVersion, User
 from services.models.dossiers import DONE, OPEN_STATUSES, PROCESSING, RECEIVED, STEP_OPEN
 from services.models.procedures import PUBLISHED
-from services.simulation_people import applicant, field_value, opinion
+from services.simulation_people import applicant, opinion
+from services.simulation_plan import (
+    APOLOGY_RATE,
+    AUTHORITY_WEIGHTS,
+    CLAIM_RATE,
+    DECIDERS,
+    HURRY_RATE,
+    LEADERS,
+    OTHER_DESK_SHARE,
+    SPECIALISTS,
+    WITHDRAW_RATE,
+    DossierPlan,
+    arrivals,
+    delay,
+    form_data,
+    new_plan,
+    next_deadline_run,
+)
 
 if TYPE_CHECKING:
     from services.simulation import SimulationReport
-
-# Commune procedures are the bulk of a province's dossiers; provincial ones are rarer.
-AUTHORITY_WEIGHTS = {"ubnd_xa": 5, "so": 3, "ubnd_tinh": 2, "chu_tich_ubnd_tinh": 2}
-OTHER_DESK_SHARE = 0.1  # provincial dossiers received at a commune's desk (liên thông)
-SUPPLEMENT_RATE, PAUSE_RATE, WITHDRAW_RATE, REJECT_RATE = 0.08, 0.03, 0.02, 0.02
-RETURN_RATES = {"vp_lanh_dao": 0.10}  # the Văn phòng returns to the department
-OTHER_RETURN_RATE, CLAIM_RATE, APOLOGY_RATE, HURRY_RATE = 0.06, 0.2, 0.7, 0.6
-DEADLINE_RUNS = (time(7, 30), time(13, 45))  # the deadline job, each working day
-SPECIALISTS = frozenset({"chuyen_vien", "vp_chuyen_vien"})
-DECIDERS = frozenset({"lanh_dao_phong", "lanh_dao_so", "vp_lanh_dao", "chu_tich", "pho_chu_tich"})
-LEADERS = ("lanh_dao_so", "chu_tich", "lanh_dao_phong")  # who signs an apology letter, in order
-
-
-@dataclass
-class _Plan:
-    """What the simulator knows and intends for one dossier."""
-
-    id: int
-    code: str
-    procedure: str
-    applicant: str
-    desk_id: int
-    agency_id: int
-    version_id: int
-    dossier: Dossier | None  # held while open, so the session keeps it and its steps loaded
-    supplement: bool
-    pause: bool
-    reject: bool
-    pace: float  # how this dossier's officials work: <1 brisk, >1 slow (a hard case, a busy month)
-    gen: int = 0  # bumped when the clock stops or the dossier ends: older planned events lapse
-    returns: int = 0
-    closed: bool = False
-    apology_considered: bool = False
-    planned: dict[int, datetime] = field(default_factory=dict)  # open step id → planned completion
-
 
 class Simulator:
     """`Simulator` — bộ mô phỏng: runs the dossiers of one `simulate` call into its report."""
@@ -76,7 +57,7 @@ class Simulator:
         self.cal = current_calendar(session)
         self.queue: list = []
         self.order = itertools.count()
-        self.plans: dict[int, _Plan] = {}
+        self.plans: dict[int, DossierPlan] = {}
         self.holders: dict[tuple[str, int], list[int]] = {}
         # Held for the whole run (with their role grants): every service call authorizes one.
         self.users = {u.id: u for u in session.scalars(select(User).order_by(User.id))}
@@ -93,12 +74,12 @@ class Simulator:
         if not procedures:
             raise ValidationError(N_("No procedure is published: load the demo (quytrinh demo) first."), "procedure")
         weights = [AUTHORITY_WEIGHTS.get(p.authority, 2) for p, _ in procedures]
-        for at in self._arrivals(count):
+        for at in arrivals(self.rng, self.cal, self.start, self.end_at, count):
             procedure, desks = self.rng.choices(procedures, weights)[0]
             own = [d for d in desks if d[1]] or desks
             pool = desks if self.rng.random() < OTHER_DESK_SHARE else own
             self.push(at, self._arrive, procedure.id, self.rng.choice(pool)[0], count)
-        self.push(self._next_deadline_run(self.start), self._deadline_run)
+        self.push(next_deadline_run(self.cal, self.start), self._deadline_run)
         while self.queue:
             at, _, handler, args = heapq.heappop(self.queue)
             handler(at, *args)
@@ -125,39 +106,6 @@ class Simulator:
                 found.append((procedure, desks))
         return found
 
-    def _arrivals(self, count: int) -> list[datetime]:
-        days, day = [], to_local(self.start).date()
-        while day <= to_local(self.end_at).date():
-            if self.cal.is_working_day(day):
-                days.append(day)
-            day += timedelta(days=1)
-        if not days:
-            raise ValidationError(N_("There is no working day between the start and the end."), "start")
-        # Use of the one-stop centres grows over the months (1 → 2.3× from first day to last), and
-        # Monday gets the weekend's applicants.
-        last = max(len(days) - 1, 1)
-        weights = [(0.6 + 0.8 * i / last) * (1.3 if day.weekday() == 0 else 1.0) for i, day in enumerate(days)]
-        arrivals = []
-        while len(arrivals) < count:
-            at = self._arrival_time(self.rng.choices(days, weights)[0])
-            if self.start <= at <= self.end_at:
-                arrivals.append(at)
-        return sorted(arrivals)
-
-    def _arrival_time(self, day: date) -> datetime:
-        """More in the morning, fewer in the afternoon, some after the receipt cut-off."""
-        periods = [(_minute(a), _minute(b)) for a, b in self.cal.periods]
-        (m0, m1), (a0, a1) = periods[0], periods[-1]
-        cutoff = min(max(_minute(self.cal.receipt_cutoff), a0), a1)
-        r = self.rng.random()
-        if r < 0.62:
-            minute = self.rng.triangular(m0, m1, m0 + (m1 - m0) / 3)
-        elif r < 0.9 or cutoff >= a1:
-            minute = self.rng.uniform(a0, cutoff)
-        else:
-            minute = self.rng.uniform(cutoff + 1, a1)
-        return datetime.combine(day, time(0), TIMEZONE) + timedelta(minutes=int(minute))
-
     # -- who does it -------------------------------------------------------------------------
     def _holders(self, role: str | None, unit_id: int) -> list[int]:
         """Active users holding `role` in the org unit: the services' rule (may_perform)."""
@@ -170,7 +118,7 @@ class Simulator:
         ids = self._holders(role, unit_id)
         return self.users[self.rng.choice(ids)] if ids else None
 
-    def _call(self, plan: _Plan, fn, *args, **kwargs):
+    def _call(self, plan: DossierPlan, fn, *args, **kwargs):
         """A service call; a refusal ends the dossier's simulation and is reported, never hidden."""
         # The service reads the dossier and its steps afresh, as a request would; the officials and
         # their role grants, which nothing changes during the run, stay loaded.
@@ -199,10 +147,7 @@ class Simulator:
             return
         self.report.service_calls += 1
         rng = self.rng
-        plan = _Plan(id=dossier.id, code=dossier.code, procedure=procedure.code, applicant=person["applicant_name"],
-                     desk_id=desk_id, agency_id=dossier.agency_id, version_id=dossier.version_id, dossier=dossier,
-                     supplement=rng.random() < SUPPLEMENT_RATE, pause=rng.random() < PAUSE_RATE,
-                     reject=rng.random() < REJECT_RATE, pace=min(max(rng.lognormvariate(0, 0.3), 0.5), 2.0))
+        plan = new_plan(rng, dossier, procedure.code, person["applicant_name"], desk_id)
         self.plans[plan.id] = plan
         self.report.dossier_ids.append(plan.id)
         self.report.counts_for(plan.procedure).received += 1
@@ -214,7 +159,7 @@ class Simulator:
         if self.progress:
             self.progress(len(self.plans), total)
 
-    def _plan_steps(self, plan: _Plan, now: datetime) -> None:
+    def _plan_steps(self, plan: DossierPlan, now: datetime) -> None:
         """Plan the work on every open step not planned yet (a new step, or all after a resume)."""
         for step in plan.dossier.steps:
             if step.status not in STEP_OPEN or step.id in plan.planned:
@@ -227,7 +172,7 @@ class Simulator:
                     self.report.unstaffed.append(label)
                 continue
             user_id = assignee_id or self.rng.choice(holders)  # whoever claimed it finishes it
-            minutes, forgotten = self._delay(allocation, plan.pace)
+            minutes, forgotten = delay(self.rng, allocation, plan.pace)
             done_at = self.cal.add_working_time(now, minutes, receipt=False)
             due = plan.dossier.due_at
             if done_at > due > now and not forgotten and self.rng.random() < HURRY_RATE:
@@ -241,25 +186,7 @@ class Simulator:
                 self.push(claim_at, self._claim, plan.id, step_id, user_id, plan.gen)
             self.push(done_at, self._work, plan.id, step_id, user_id, plan.gen)
 
-    def _delay(self, allocation: int, pace: float = 1.0) -> tuple[int, bool]:
-        """Working minutes an official takes: mostly within the allocation, some slow, a few very
-        slow, and now and then a file forgotten in a drawer for weeks (what leaves overdue
-        dossiers); the flag says forgotten."""
-        rng = self.rng
-        if allocation <= 0:  # "trả kết quả": the applicant comes back for the result
-            return (rng.randint(30, 480) if rng.random() < 0.85 else rng.randint(480, 2400)), False
-        r = rng.random()
-        if r < 0.78:
-            factor = rng.uniform(0.1, 0.8)
-        elif r < 0.95:
-            factor = rng.uniform(0.8, 1.2)
-        elif r < 0.99:
-            factor = rng.uniform(1.2, 2.5)
-        else:
-            return round(allocation * rng.uniform(2, 4)) + rng.randint(5, 40) * 480, True
-        return max(5, round(allocation * factor * pace)), False
-
-    def _live(self, dossier_id: int, gen: int | None = None) -> _Plan | None:
+    def _live(self, dossier_id: int, gen: int | None = None) -> DossierPlan | None:
         plan = self.plans[dossier_id]
         if plan.closed or (gen is not None and gen != plan.gen):
             return None
@@ -300,38 +227,27 @@ class Simulator:
         self._after(at, plan)
         return None
 
-    def _form(self, plan: _Plan, step: DossierStep, at: datetime) -> tuple[dict, str | None]:
+    def _form(self, plan: DossierPlan, step: DossierStep, at: datetime) -> tuple[dict, str | None]:
         key = (plan.version_id, step.spec_id)
         if key not in self.forms:
             version = self.s.get(ProcedureVersion, plan.version_id)
             self.forms[key] = runtime(version).human_task(step.spec_id).form_fields
-        data, decision = {}, None
-        for form_field in self.forms[key]:
-            options = [o for o, _ in form_field.options]
-            if form_field.id == "opinion":
-                continue  # given as the step's opinion (ý kiến), which the service adds to the data
-            if form_field.id == "decision" and "approve" in options:
-                rate = RETURN_RATES.get(step.role, OTHER_RETURN_RATE) * 0.3 ** plan.returns
-                decision = "return" if "return" in options and self.rng.random() < rate else "approve"
-                data["decision"] = decision
-            else:
-                data[form_field.id] = field_value(self.rng, form_field, plan.applicant, to_local(at).date())
-        return data, decision
+        return form_data(self.rng, self.forms[key], step.role, plan, at)
 
-    def _after(self, at: datetime, plan: _Plan) -> None:
+    def _after(self, at: datetime, plan: DossierPlan) -> None:
         status = plan.dossier.status
         if status in OPEN_STATUSES or status == DONE:
             self._plan_steps(plan, at)
         if status == DONE and not plan.planned:  # a result ready with no "return" step
-            self.push(self.cal.add_working_time(at, self._delay(0)[0], receipt=False), self._hand_over, plan.id)
+            self.push(self.cal.add_working_time(at, delay(self.rng, 0)[0], receipt=False), self._hand_over, plan.id)
         if status not in OPEN_STATUSES and status != DONE:
             self._close(plan)
 
-    def _close(self, plan: _Plan) -> None:
+    def _close(self, plan: DossierPlan) -> None:
         plan.closed, plan.gen, plan.dossier = True, plan.gen + 1, None
         plan.planned.clear()
 
-    def _stop(self, at: datetime, plan: _Plan, user: User, kind: str, reason: str) -> None:
+    def _stop(self, at: datetime, plan: DossierPlan, user: User, kind: str, reason: str) -> None:
         if self._call(plan, dossiers.stop_clock, user, plan.id, kind=kind, reason=reason, now=at,
                       items="Bản sao giấy tờ còn thiếu" if kind == "supplement" else None) is None:
             return
@@ -371,17 +287,7 @@ class Simulator:
         jobs.mark_deadlines(self.s, now=at)
         self.report.deadline_runs += 1
         self._apologies(at)
-        self.push(self._next_deadline_run(at), self._deadline_run)
-
-    def _next_deadline_run(self, after: datetime) -> datetime:
-        day = to_local(after).date()
-        while True:
-            if self.cal.is_working_day(day):
-                for moment in DEADLINE_RUNS:
-                    candidate = datetime.combine(day, moment, TIMEZONE)
-                    if candidate > after:
-                        return candidate
-            day += timedelta(days=1)
+        self.push(next_deadline_run(self.cal, at), self._deadline_run)
 
     def _apologies(self, at: datetime) -> None:
         """Officials who see that a dossier will miss its date send the applicant an apology, once."""
@@ -404,6 +310,3 @@ class Simulator:
             if self._call(plan, dossiers.issue_apology, issuer, plan.id, new_due_at=new_due, now=at,
                           reason="Hồ sơ cần thêm thời gian thẩm định, xin lỗi và hẹn lại ngày trả kết quả."):
                 self.report.counts_for(plan.procedure).apologies += 1
-
-def _minute(moment: time) -> int:
-    return moment.hour * 60 + moment.minute
