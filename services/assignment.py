@@ -8,50 +8,112 @@ the Chairman's roles at the UBND tỉnh (at the commune itself for a commune pro
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from services.errors import N_, ValidationError
-from services.models import Dossier, OrgUnit, User
+from services.models import OrgUnit, User
 
 _BY_ROLE = {"mot_cua": "desk", "vp_chuyen_vien": "office", "vp_lanh_dao": "office",
             "chu_tich": "province", "pho_chu_tich": "province"}
 
 
-def _province_of(session: Session, unit: OrgUnit) -> OrgUnit:
-    current = unit
-    while current.parent_id is not None and current.kind != "province":
-        current = session.get(OrgUnit, current.parent_id)
-    return current
+@dataclass(frozen=True)
+class Unit:
+    """The part of an org unit that routing reads."""
+
+    id: int
+    code: str
+    kind: str
+    parent_id: int | None
 
 
-def _office_of(session: Session, province: OrgUnit) -> OrgUnit:
-    office = session.scalar(select(OrgUnit).where(OrgUnit.parent_id == province.id, OrgUnit.kind == "office"))
-    if office is None:
-        raise ValidationError(N_("No Văn phòng UBND (org unit of kind 'office') under %(code)s."),
-                              "org_unit", code=province.code)
-    return office
+_t = OrgUnit.__table__
+_COLUMNS = (_t.c.id, _t.c.code, _t.c.kind, _t.c.parent_id)
 
 
-def step_org_unit(session: Session, dossier: Dossier, role: str | None, properties: dict) -> OrgUnit:
+class Units:
+    """Org units looked up for one transaction; rows read beforehand are used first."""
+
+    def __init__(self, session: Session, rows: Iterable = ()):
+        self.session = session
+        self._by_id: dict[int, Unit] = {}
+        for row in rows:
+            self._keep(row)
+
+    def _keep(self, row) -> Unit | None:
+        if row is None:
+            return None
+        unit = Unit(row[0], row[1], row[2], row[3])
+        self._by_id[unit.id] = unit
+        return unit
+
+    def _one(self, *where) -> Unit | None:
+        return self._keep(self.session.execute(select(*_COLUMNS).where(*where)).first())
+
+    def get(self, unit_id: int) -> Unit | None:
+        return self._by_id.get(unit_id) or self._one(_t.c.id == unit_id)
+
+    def child(self, parent_id: int, kind: str) -> Unit | None:
+        for unit in self._by_id.values():
+            if unit.parent_id == parent_id and unit.kind == kind:
+                return unit
+        return self._one(_t.c.parent_id == parent_id, _t.c.kind == kind)
+
+    def by_code(self, code: str) -> Unit | None:
+        for unit in self._by_id.values():
+            if unit.code == code:
+                return unit
+        return self._one(_t.c.code == code)
+
+    def province_of(self, unit: Unit) -> Unit:
+        current = unit
+        while current.parent_id is not None and current.kind != "province":
+            current = self.get(current.parent_id)
+        return current
+
+
+def neighbourhood(agency_id):
+    """A SELECT of the agency *agency_id* (a bind or a scalar subquery), its parent and the
+    parent's Văn phòng: every unit routing needs for an agency directly under the province."""
+    parent = select(_t.c.parent_id).where(_t.c.id == agency_id).scalar_subquery()
+    return select(*_COLUMNS).where(or_(_t.c.id == agency_id, _t.c.id == parent,
+                                       and_(_t.c.parent_id == parent, _t.c.kind == "office")))
+
+
+def step_org_unit_id(units: Units, agency_id: int, desk_id: int, role: str | None, properties) -> int:
+    """The org unit of a step of a dossier of *agency_id* received at *desk_id*."""
     target = (properties.get("tthc.org_unit") or "").strip() or _BY_ROLE.get(role or "", "agency")
-    agency = session.get(OrgUnit, dossier.agency_id)
     if target == "agency":
-        return agency
+        return agency_id
     if target == "desk":
-        return session.get(OrgUnit, dossier.desk_id)
+        return desk_id
+    agency = units.get(agency_id)
     if target == "province":
         # A commune decides its own procedures: its Chairman holds chu_tich in the commune unit.
-        return agency if agency.kind == "commune" else _province_of(session, agency)
+        return agency.id if agency.kind == "commune" else units.province_of(agency).id
     if target == "office":
-        return _office_of(session, _province_of(session, agency))
-    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == target))
+        province = units.province_of(agency)
+        office = units.child(province.id, "office")
+        if office is None:
+            raise ValidationError(N_("No Văn phòng UBND (org unit of kind 'office') under %(code)s."),
+                                  "org_unit", code=province.code)
+        return office.id
+    unit = units.by_code(target)
     if unit is None:
         raise ValidationError(N_("The step's org unit '%(code)s' (tthc.org_unit) does not exist."),
                               "tthc.org_unit", code=target)
-    return unit
+    return unit.id
+
+
+def holds(active: bool, assignments: Iterable[tuple[str, int]], role: str | None, org_unit_id: int) -> bool:
+    """The rule for who may claim or complete a step: an active official holding the step's role
+    in the step's org unit. *assignments* are (role code, org unit id) pairs."""
+    return role is not None and active and (role, org_unit_id) in set(assignments)
 
 
 def may_perform(user: User, role: str | None, org_unit_id: int) -> bool:
-    """The rule for who may claim or complete a step: the step's role, held in the step's org unit."""
-    return role is not None and user.active and user.has_role(role, org_unit_id)
+    return holds(user.active, ((a.role_code, a.org_unit_id) for a in user.assignments), role, org_unit_id)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import select, text
+from sqlalchemy import BigInteger, bindparam, func, insert, select
 from sqlalchemy.orm import Session, scoped_session
 
 from services.models import AuditEvent
+from services.sqlbatch import Batch
 
 GENESIS_HASH = "0" * 64
 SYSTEM = "system"
@@ -87,14 +88,15 @@ def event_hash(prev_hash: str, seq: int, at: datetime | str, actor: str, action:
 _LOCK_HELD = "quytrinh_chain_lock"
 
 
-def lock_chain(session: Session) -> None:
+def lock_chain(session: Session, batch: Batch | None = None) -> None:
     """Take the writers' lock for the rest of the session's transaction (once per transaction).
 
     PostgreSQL: a transaction-scoped advisory lock. ``services.uow.transaction`` takes it before
     the use case reads anything — as BEGIN IMMEDIATE does on SQLite — so write transactions run
     one after the other: every read sees the previous writer's commit (no stale check passing,
     no StaleDataError), and row locks are never waited for while holding them in the other order
-    (no deadlock). SQLite: nothing to do, BEGIN IMMEDIATE (services.db) already serializes.
+    (no deadlock). With a *batch*, the lock is its next statement: queued first, it still runs
+    before the batch's reads. SQLite: nothing to do, BEGIN IMMEDIATE (services.db) serializes.
     """
     if isinstance(session, scoped_session):
         session = session()
@@ -103,24 +105,38 @@ def lock_chain(session: Session) -> None:
     current = session.get_transaction()
     if current is not None and session.info.get(_LOCK_HELD) is current:
         return
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    if batch is not None:
+        batch.add(_LOCK, k=_PG_AUDIT_LOCK)
+    else:
+        session.execute(_LOCK, {"k": _PG_AUDIT_LOCK})
     session.info[_LOCK_HELD] = session.get_transaction()
+
+
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("k", type_=BigInteger)))
+#: The chain's last event, (seq, hash); no row while the log is empty.
+HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+_t = AuditEvent.__table__
+#: One event, as ``chained`` gives its values.
+INSERT = insert(_t).values({c: bindparam(c.key) for c in _t.c})
+
+
+def chained(head: tuple[int, str] | None, actor: str, action: str, obj: str, payload: dict | None = None,
+            at: datetime | None = None) -> dict[str, Any]:
+    """The column values of the event that follows *head* (the chain's last (seq, hash), or None)."""
+    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    actor = actor or ANONYMOUS
+    payload_json = canonical_json(payload or {})
+    return {"seq": seq, "at": at, "actor": actor, "action": action, "object": obj, "payload": payload_json,
+            "prev_hash": prev, "hash": event_hash(prev, seq, at, actor, action, obj, payload_json)}
 
 
 def record(session: Session, actor: str, action: str, obj: str, payload: dict | None = None,
            at: datetime | None = None) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction (not committed here)."""
     lock_chain(session)
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    payload_json = canonical_json(payload or {})
-    event = AuditEvent(
-        seq=seq, at=at, actor=actor or ANONYMOUS, action=action, object=obj, payload=payload_json,
-        prev_hash=prev, hash=event_hash(prev, seq, at, actor or ANONYMOUS, action, obj, payload_json),
-    )
+    head = session.execute(HEAD).first()
+    event = AuditEvent(**chained(head, actor, action, obj, payload, at))
     session.add(event)
     session.flush()
     return event

@@ -39,6 +39,8 @@ ACTION = "calendar_changed"
 MAX_NAME_LENGTH = 200
 MAX_ENTRIES = 366
 _ROW_ID = 1
+#: The stored calendar's (revision, updated_at): the one read every deadline computation pays for.
+HEAD = select(CalendarConfig.revision, CalendarConfig.updated_at).where(CalendarConfig.id == _ROW_ID)
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,16 @@ def _default_state() -> CalendarState:
     return CalendarState(default_calendar(), 0, frozenset())
 
 
-def load_state(session: Session) -> CalendarState:
-    """The calendar in force with its revision and stored years (thread-safe, cached)."""
-    head = session.execute(
-        select(CalendarConfig.revision, CalendarConfig.updated_at).where(CalendarConfig.id == _ROW_ID)
-    ).first()
+_UNREAD = object()
+
+
+def load_state(session: Session, head=_UNREAD) -> CalendarState:
+    """The calendar in force with its revision and stored years (thread-safe, cached).
+
+    *head* is HEAD's row (or None) when the caller has already read it, with its other reads.
+    """
+    if head is _UNREAD:
+        head = session.execute(HEAD).first()
     if head is None:
         return _default_state()
     key = session.get_bind().url.render_as_string(hide_password=True)
@@ -113,9 +120,9 @@ def load_state(session: Session) -> CalendarState:
     return state
 
 
-def current_calendar(session: Session) -> WorkingCalendar:
+def current_calendar(session: Session, head=_UNREAD) -> WorkingCalendar:
     """The working calendar deadlines use: the stored one, else ``default_calendar()``."""
-    return load_state(session).calendar
+    return load_state(session, head).calendar
 
 
 def _parse(data: str) -> WorkingCalendar:

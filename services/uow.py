@@ -11,12 +11,13 @@ from services.db import WRITE_OPTION
 
 
 @contextmanager
-def transaction(session: Session) -> Iterator[Session]:
+def transaction(session: Session, *, lock: bool = True) -> Iterator[Session]:
     """Commit what the block did, or roll all of it back: nothing is ever half-written.
 
     A read transaction left open by the caller (a page that looked things up first) is ended, so
     that the write transaction starts fresh and with the writers' lock: BEGIN IMMEDIATE on SQLite,
-    the advisory lock of ``services.audit.lock_chain`` on PostgreSQL.
+    the advisory lock of ``services.audit.lock_chain`` on PostgreSQL. ``lock=False`` is for a use
+    case that takes that lock itself, as the first statement of its first batch.
     """
     if isinstance(session, scoped_session):
         session = session()
@@ -24,7 +25,8 @@ def transaction(session: Session) -> Iterator[Session]:
         session.commit()
     session.connection(execution_options={WRITE_OPTION: True})
     try:
-        audit.lock_chain(session)  # PostgreSQL: writers one at a time, as BEGIN IMMEDIATE on SQLite
+        if lock:
+            audit.lock_chain(session)  # PostgreSQL: writers one at a time, as BEGIN IMMEDIATE on SQLite
         yield session
         session.commit()
     except BaseException:

@@ -4,8 +4,9 @@
 optionally cache_pages. It calls ``services.dossiers.complete`` unchanged; a Session event
 registered here (no production seam) stops it at *point*:
 
-* ``after_state_update`` — the first flush that wrote the dossier's new state (UPDATE … SET state,
-  state_version), before the step row, the next steps and the audit event;
+* ``after_state_update`` — right after the statement that wrote the dossier's new state (UPDATE
+  dossiers … SET state, state_version), before the step row, the next steps and the audit event
+  (on PostgreSQL the writes go in one pipelined batch: there, after the batch, before COMMIT);
 * ``before_commit`` — everything written and flushed, COMMIT not yet sent.
 
 There it writes what its own transaction sees to *marker* (JSON) and sleeps until SIGKILLed.
@@ -49,8 +50,7 @@ def main(argv: list[str]) -> int:
     wal_before = wal.stat().st_size if wal is not None and wal.exists() else 0
     point = args["point"]
 
-    def stop_here(sess: Session) -> None:
-        conn = sess.connection()
+    def stop_here(conn) -> None:
         version, state = conn.execute(
             select(Dossier.state_version, Dossier.state).where(Dossier.id == dossier_id)).one()
         if version == before.state_version:
@@ -72,10 +72,14 @@ def main(argv: list[str]) -> int:
         while True:  # wait for SIGKILL
             time.sleep(60)
 
+    def after_statement(conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("UPDATE DOSSIERS"):
+            stop_here(conn)
+
     if point == "after_state_update":
-        event.listen(session, "after_flush_postexec", lambda sess, _ctx: stop_here(sess))
+        event.listen(engine, "after_cursor_execute", after_statement)
     elif point == "before_commit":
-        event.listen(session, "before_commit", stop_here)
+        event.listen(session, "before_commit", lambda sess: stop_here(sess.connection()))
     else:
         raise SystemExit(f"unknown point {point!r}")
 

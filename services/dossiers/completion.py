@@ -1,0 +1,176 @@
+"""Completing a step (hoàn thành bước) — one transaction, two batches of statements, one commit.
+
+Authorize (the step's role in the step's org unit) → load the workflow → run the guard → complete
+→ store the state, the worklist rows and one audit event → commit. Two officials completing the
+same step: the second finds the step closed or the dossier's state_version moved, and gets a
+Conflict; nothing of theirs is written.
+
+This is the hot path of the whole system, so it reads plain rows and writes with Core statements
+(services.dossiers.completion_sql) in two batches: on PostgreSQL the writers' lock and every read
+go to the server in one round trip, the writes in a second, and the commit in a third.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from engine.runtime import EngineError, InvalidTaskData, ReviewNotFresh, TaskNotReady, review_is_fresh
+from engine.runtime import runtime_for
+from services import audit
+from services.assignment import Units, holds, step_org_unit_id
+from services.calendar import HEAD as CALENDAR_HEAD, current_calendar
+from services.dossiers import completion_sql as sql
+from services.dossiers.common import aware, dumps, plan_worklist, require_running, settled, utcnow
+from services.errors import N_, Conflict, Forbidden, ValidationError, found
+from services.models import Dossier, DossierStep, OrgUnit, User
+from services.models.dossiers import RETURNED, STEP_COMPLETED, STEP_OPEN
+from services.sqlbatch import Batch
+from services.uow import transaction
+
+MAX_OPINION = 4000
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a completion did: the step, where its dossier stands, and the steps it went to."""
+
+    step_id: int
+    dossier_id: int
+    dossier_code: str
+    dossier_status: str
+    action: str  # the audit action: step_completed, or step_returned for a "return" decision
+    next_steps: tuple[str, ...]  # names of the worklist rows it opened
+
+
+def _name(session: Session, user_id: int | None) -> str | None:
+    return session.scalar(select(User.full_name).where(User.id == user_id)) if user_id else None
+
+
+def _authorize(session: Session, actor_rows: list, step) -> str:
+    """The official's username if they may complete *step* now; Forbidden otherwise."""
+    pairs = [(r.role_code, r.org_unit_id) for r in actor_rows if r.role_code is not None]
+    if not actor_rows or not holds(actor_rows[0].active, pairs, step.role, step.org_unit_id):
+        unit = session.scalar(select(OrgUnit.code).where(OrgUnit.id == step.org_unit_id))
+        raise Forbidden(N_("Step '%(name)s' is for role %(role)s in %(unit)s; you do not hold it there."),
+                        "step", name=step.name or step.spec_id, role=step.role, unit=unit)
+    return actor_rows[0].username
+
+
+def require_open(session: Session, step) -> None:
+    """A Conflict naming who closed *step* (an ORM row or a plain one) if it is no longer open."""
+    if step.status in STEP_OPEN:
+        return
+    who = _name(session, step.completed_by_id)
+    if step.status == STEP_COMPLETED and who:
+        raise Conflict(N_("Step '%(name)s' was already completed by %(who)s."), "step",
+                       name=step.name or step.spec_id, who=who)
+    raise Conflict(N_("Step '%(name)s' is no longer open (%(status)s)."), "step",
+                   name=step.name or step.spec_id, status=step.status)
+
+
+def _not_reviewed() -> Forbidden:
+    return Forbidden(N_("The Văn phòng UBND tỉnh has not reviewed this submission: the Chairman's "
+                        "step cannot be completed before its review."), "step")
+
+
+def _forget(session: Session, dossier_id: int, step_ids) -> None:
+    """Expire the ORM copies of the rows written here, for a session that keeps objects across
+    commits: the next access reads them again instead of showing the state before."""
+    keys = [identity_key(Dossier, dossier_id)] + [identity_key(DossierStep, i) for i in step_ids]
+    for key in keys:
+        obj = session.identity_map.get(key)
+        if obj is not None:
+            session.expire(obj)
+
+
+def complete(session: Session, actor: User | None, step_id: int, data: dict | None = None, *,
+             opinion: str | None = None, now: datetime | None = None) -> Completion:
+    """Complete a step with the form data."""
+    now = now or utcnow()
+    data = dict(data or {})
+    opinion = (opinion or "").strip() or None
+    if opinion and len(opinion) > MAX_OPINION:
+        raise ValidationError(N_("The opinion is longer than %(n)d characters."), "opinion", n=MAX_OPINION)
+    # The caller's copy of the official may be stale (or expired: reading it would cost a query);
+    # who they are now is read with the rest, by id.
+    identity = inspect(actor).identity if actor is not None else None
+    try:
+        with transaction(session, lock=False):
+            reads = Batch(session)
+            audit.lock_chain(session, reads)  # first in the batch, so the reads see the last writer
+            load = reads.add(sql.LOAD, step_id=step_id)
+            who = reads.add(sql.ACTOR, user_id=identity[0] if identity else -1)
+            cal_head = reads.add(CALENDAR_HEAD)
+            open_rows = reads.add(sql.OPEN_STEPS, step_id=step_id)
+            units = reads.add(sql.UNITS, step_id=step_id)
+            chain_head = reads.add(audit.HEAD)
+            out = reads.run()
+            step = found(out[load].first(), N_("Step #%(id)s does not exist."), "step", id=step_id)
+            username = _authorize(session, out[who].rows, step)
+            require_open(session, step)
+            if step.assignee_id not in (None, identity[0]):
+                raise Conflict(N_("%(who)s has claimed step '%(name)s'; only they can complete it."), "step",
+                               who=_name(session, step.assignee_id), name=step.name or step.spec_id)
+            require_running(SimpleNamespace(code=step.code, status=step.dossier_status),
+                            handing_over=step.step == "return_result")
+            proc_runtime = runtime_for(f"version:{step.version_id}:{step.bpmn_sha256}",
+                                       lambda: session.scalar(sql.BPMN, {"version_id": step.version_id}))
+            instance = proc_runtime.load(step.state)
+            if step.step == "chairman_approval" and step.requires_vp_review:
+                if not review_is_fresh(proc_runtime.procedure, [h.spec_id for h in instance.history()]):
+                    raise _not_reviewed()
+            if opinion is not None:
+                data.setdefault("opinion", opinion)
+            try:
+                instance.complete(step.task_id, data, now=now)
+            except ReviewNotFresh:
+                raise _not_reviewed() from None
+            except InvalidTaskData as exc:
+                raise ValidationError(N_("%(detail)s"), exc.field or "data", detail=exc.message) from None
+            except TaskNotReady as exc:
+                raise Conflict(N_("%(detail)s"), "step", detail=exc.message) from None
+
+            cal = current_calendar(session, out[cal_head].first())
+            used = cal.working_minutes_between(aware(step.started_at), now)
+            still_open = [r for r in out[open_rows].rows if r.id != step.id]
+            known = Units(session, out[units].rows)
+            plan = plan_worklist(
+                still_open, instance, proc_runtime, cal, now,
+                unit_for=lambda role, props: step_org_unit_id(known, step.agency_id, step.desk_id, role, props))
+            fields = {"status": step.dossier_status, "result_at": step.result_at,
+                      "result_class": step.result_class, "returned_at": step.returned_at}
+            fields.update(settled(step.dossier_status, step.result_at, step.original_due_at,
+                                  completed=instance.completed, open_kinds=plan.open_kinds(still_open), now=now))
+            if step.step == "return_result":
+                fields.update(status=RETURNED, returned_at=now)
+            action = "step_returned" if data.get("decision") == "return" else "step_completed"
+
+            writes = Batch(session)
+            dossier_written = writes.add(
+                sql.UPDATE_DOSSIER, dossier_id=step.dossier_id, expected_version=step.state_version,
+                new_state=instance.dump(), new_status=fields["status"], new_result_at=fields["result_at"],
+                new_result_class=fields["result_class"], new_returned_at=fields["returned_at"])
+            step_written = writes.add(sql.COMPLETE_STEP, id_=step.id, at=now, by=identity[0], used=used,
+                                      data_json=dumps(data), opinion_text=opinion)
+            for row in plan.cancelled:
+                writes.add(sql.CANCEL_STEP, id_=row.id)
+            for values in plan.new:
+                writes.add(sql.INSERT_STEP, v_dossier_id=step.dossier_id, **{f"v_{k}": v for k, v in values.items()})
+            writes.add(audit.INSERT, **audit.chained(
+                out[chain_head].first(), username, action, f"dossier:{step.code}",
+                {"step": step.spec_id, "name": step.name, "role": step.role, "data": data, "used_minutes": used,
+                 "allocation_minutes": step.allocation_minutes}, at=now))
+            done = writes.run()
+            if done[dossier_written].rowcount != 1 or done[step_written].rowcount != 1:
+                raise Conflict(N_("Someone else completed a step of this dossier at the same moment; "
+                                  "reload the page to see where it stands."), "step")
+            _forget(session, step.dossier_id, [step.id] + [row.id for row in plan.cancelled])
+    except EngineError as exc:
+        raise ValidationError(N_("%(detail)s"), exc.field or "step", detail=exc.message) from None
+    return Completion(step.id, step.dossier_id, step.code, fields["status"], action,
+                      tuple(values["name"] or values["spec_id"] for values in plan.new))

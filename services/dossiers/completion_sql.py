@@ -1,0 +1,83 @@
+"""The statements of a step completion (hoàn thành bước), as Core constants for ``services.sqlbatch``.
+
+A completion reads everything it needs in one batch (after the writers' lock on PostgreSQL) and
+writes in a second one; plain rows instead of ORM objects, because on the hot path the ORM's
+identity map and unit of work cost more than the statements themselves.
+"""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, select, update
+
+from services.assignment import neighbourhood
+from services.models import Dossier, DossierStep, ProcedureVersion, RoleAssignment, User
+from services.models.dossiers import STEP_CANCELLED, STEP_CLAIMED, STEP_COMPLETED, STEP_READY
+
+_s, _d, _v = DossierStep.__table__, Dossier.__table__, ProcedureVersion.__table__
+_u, _ra = User.__table__, RoleAssignment.__table__
+_STEP_ID = bindparam("step_id")
+
+
+def _is_open(column):
+    # Listed bindparams, not in_(tuple): a batched statement is compiled once, without expansion.
+    return column.in_([bindparam("open_ready", STEP_READY), bindparam("open_claimed", STEP_CLAIMED)])
+
+
+#: The step, its dossier and the dossier's version (without its BPMN: the runtime is cached).
+LOAD = (
+    select(_s.c.id, _s.c.dossier_id, _s.c.task_id, _s.c.spec_id, _s.c.name, _s.c.role, _s.c.step,
+           _s.c.org_unit_id, _s.c.status, _s.c.assignee_id, _s.c.completed_by_id, _s.c.started_at,
+           _s.c.allocation_minutes,
+           _d.c.code, _d.c.status.label("dossier_status"), _d.c.state, _d.c.state_version, _d.c.agency_id,
+           _d.c.desk_id, _d.c.result_at, _d.c.result_class, _d.c.returned_at, _d.c.original_due_at,
+           _d.c.version_id,
+           _v.c.bpmn_sha256, _v.c.requires_vp_review)
+    .select_from(_s.join(_d, _d.c.id == _s.c.dossier_id).join(_v, _v.c.id == _d.c.version_id))
+    .where(_s.c.id == _STEP_ID)
+)
+
+#: The official as they are now: one row per role assignment (one row of NULLs if they hold none).
+ACTOR = (
+    select(_u.c.username, _u.c.active, _ra.c.role_code, _ra.c.org_unit_id)
+    .select_from(_u.outerjoin(_ra, _ra.c.user_id == _u.c.id))
+    .where(_u.c.id == bindparam("user_id"))
+)
+
+_of_step = _s.alias("of_step")
+_dossier_of_step = select(_of_step.c.dossier_id).where(_of_step.c.id == _STEP_ID).scalar_subquery()
+
+#: The open worklist rows of the step's dossier (the step itself among them while it is open).
+OPEN_STEPS = (
+    select(_s.c.id, _s.c.task_id, _s.c.step, _s.c.status)
+    .where(_s.c.dossier_id == _dossier_of_step, _is_open(_s.c.status))
+    .order_by(_s.c.id)
+)
+
+#: The org units routing is likely to need: the agency, its parent and the parent's Văn phòng.
+UNITS = neighbourhood(select(_d.c.agency_id).where(_d.c.id == _dossier_of_step).scalar_subquery())
+
+#: The BPMN, read only when the version's runtime is not cached yet.
+BPMN = select(_v.c.bpmn).where(_v.c.id == bindparam("version_id"))
+
+#: The new state; the WHERE on state_version is the optimistic check (0 rows: someone was first).
+UPDATE_DOSSIER = (
+    update(_d)
+    .where(_d.c.id == bindparam("dossier_id"), _d.c.state_version == bindparam("expected_version"))
+    .values(state=bindparam("new_state"), state_version=_d.c.state_version + 1,
+            status=bindparam("new_status"), result_at=bindparam("new_result_at"),
+            result_class=bindparam("new_result_class"), returned_at=bindparam("new_returned_at"))
+)
+
+COMPLETE_STEP = (
+    update(_s)
+    .where(_s.c.id == bindparam("id_"), _is_open(_s.c.status))
+    .values(status=bindparam("completed", STEP_COMPLETED), completed_at=bindparam("at"),
+            completed_by_id=bindparam("by"), used_minutes=bindparam("used"), data=bindparam("data_json"),
+            opinion=bindparam("opinion_text"))
+)
+
+CANCEL_STEP = update(_s).where(_s.c.id == bindparam("id_")).values(status=bindparam("cancelled", STEP_CANCELLED))
+
+#: Column names of a new worklist row (``plan_worklist``'s keys) with the dossier's id.
+NEW_STEP_COLUMNS = ("dossier_id", "task_id", "spec_id", "name", "role", "step", "org_unit_id", "status",
+                    "allocation_minutes", "started_at", "due_at", "assignee_id", "warning")
+INSERT_STEP = insert(_s).values({_s.c[name]: bindparam(f"v_{name}") for name in NEW_STEP_COLUMNS})
