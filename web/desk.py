@@ -7,9 +7,12 @@ views follow Thông tư 01/2018/TT-VPCP: Mẫu 01 (receipt), Mẫu 02 (supplemen
 """
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from services import dossier_view, dossiers
 from services.documents import documents_of
@@ -21,6 +24,7 @@ from web.desk_forms import ApologyForm, PauseForm, ReceiveForm, SupplementForm, 
 from web.extensions import db
 from web.forms import ActionForm
 
+T = TypeVar("T")
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 STATUS_FILTERS = ("open", "received", "processing", "waiting_supplement", "paused", "done", "returned",
                   "withdrawn", "rejected")
@@ -44,6 +48,40 @@ def _field_error(form, exc: ServiceError) -> None:
         field.errors = list(field.errors) + [message]
     else:
         form.form_errors.append(message)
+
+
+def _form_page(form: FlaskForm, template: str, dossier: Dossier, submit: Callable[[], T], success: str,
+               then: Callable[[T], str], *, ready: Callable[[], bool] | None = None):
+    """A dossier's form page: GET shows it; a POST that passes the form's checks and `ready()` calls
+    `submit()`. A refusal is shown beside its field with the refusal's status (400 for the form's own
+    checks); success flashes `success` and redirects to `then(result)`."""
+    status = 200
+    if request.method == "POST":
+        status = 400
+        valid = form.validate_on_submit()
+        if ready is not None:
+            valid = ready() and valid  # run even when the form failed: all the errors show at once
+        if valid:
+            try:
+                result = submit()
+            except ServiceError as exc:
+                _field_error(form, exc)
+                status = exc.status
+            else:
+                flash(success, "success")
+                return redirect(then(result))
+    return render_template(template, dossier=dossier, form=form), status
+
+
+def _button(code: str, act: Callable[[], object], success: str):
+    """A button on the dossier's page: the service's refusal, or `success`, is flashed back there."""
+    try:
+        act()
+    except ServiceError as exc:
+        flash(_(exc.template, **exc.params), "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("dossiers.show", code=code))
 
 
 def _own(code: str) -> Dossier:
@@ -147,20 +185,12 @@ def receipt(code: str):
 def supplement(code: str):
     dossier = _own(code)
     form = SupplementForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            try:
-                request_ = dossiers.stop_clock(db.session, _me(), dossier.id, kind="supplement",
-                                               reason=form.reason.data, items=form.items.data, now=utcnow())
-            except ServiceError as exc:
-                _field_error(form, exc)
-                status = exc.status
-            else:
-                flash(_("Supplement request recorded; the clock of %(code)s is stopped.", code=code), "success")
-                return redirect(url_for("desk.supplement_print", code=code, request_id=request_.id))
-    return render_template("desk/supplement.html", dossier=dossier, form=form), status
+    return _form_page(
+        form, "desk/supplement.html", dossier,
+        lambda: dossiers.stop_clock(db.session, _me(), dossier.id, kind="supplement", reason=form.reason.data,
+                                    items=form.items.data, now=utcnow()),
+        _("Supplement request recorded; the clock of %(code)s is stopped.", code=code),
+        lambda request_: url_for("desk.supplement_print", code=code, request_id=request_.id))
 
 
 @bp.get("/dossiers/<code>/supplement/<int:request_id>")
@@ -178,21 +208,12 @@ def supplement_print(code: str, request_id: int):
 def pause(code: str):
     dossier = _own(code)
     form = PauseForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            try:
-                request_ = dossiers.stop_clock(db.session, _me(), dossier.id, kind="pause",
-                                               reason=form.reason.data, now=utcnow())
-            except ServiceError as exc:
-                _field_error(form, exc)
-                status = exc.status
-            else:
-                flash(_("Dossier %(code)s is paused for the financial obligation; the clock is stopped.",
-                        code=code), "success")
-                return redirect(url_for("desk.supplement_print", code=code, request_id=request_.id))
-    return render_template("desk/pause.html", dossier=dossier, form=form), status
+    return _form_page(
+        form, "desk/pause.html", dossier,
+        lambda: dossiers.stop_clock(db.session, _me(), dossier.id, kind="pause", reason=form.reason.data,
+                                    now=utcnow()),
+        _("Dossier %(code)s is paused for the financial obligation; the clock is stopped.", code=code),
+        lambda request_: url_for("desk.supplement_print", code=code, request_id=request_.id))
 
 
 @bp.post("/dossiers/<code>/resume")
@@ -200,35 +221,22 @@ def resume(code: str):
     dossier = _own(code)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        dossiers.resume(db.session, _me(), dossier.id, now=utcnow())
-    except ServiceError as exc:
-        flash(_(exc.template, **exc.params), "error")
-    else:
-        flash(_("Dossier %(code)s resumed; its return date moved by the time spent waiting.", code=code), "success")
-    return redirect(url_for("dossiers.show", code=code))
+    return _button(code, lambda: dossiers.resume(db.session, _me(), dossier.id, now=utcnow()),
+                   _("Dossier %(code)s resumed; its return date moved by the time spent waiting.", code=code))
 
 
 @bp.route("/dossiers/<code>/apology", methods=["GET", "POST"])
 def apology(code: str):
     dossier = _own(code)
     form = ApologyForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        valid = form.validate_on_submit()
-        new_due = form.parsed_new_due_at() if form.new_due_at.data else None
-        if valid and new_due is not None:
-            try:
-                dossiers.issue_apology(db.session, _me(), dossier.id, reason=form.reason.data,
-                                       new_due_at=new_due, now=utcnow())
-            except ServiceError as exc:
-                _field_error(form, exc)
-                status = exc.status
-            else:
-                flash(_("Apology letter issued; the new return date is recorded."), "success")
-                return redirect(url_for("desk.apology_print", code=code))
-    return render_template("desk/apology.html", dossier=dossier, form=form), status
+    return _form_page(
+        form, "desk/apology.html", dossier,
+        # Parsed again here: ready() has already parsed it, so this cannot fail.
+        lambda: dossiers.issue_apology(db.session, _me(), dossier.id, reason=form.reason.data,
+                                       new_due_at=form.parsed_new_due_at(), now=utcnow()),
+        _("Apology letter issued; the new return date is recorded."),
+        lambda _letter: url_for("desk.apology_print", code=code),
+        ready=lambda: bool(form.new_due_at.data) and form.parsed_new_due_at() is not None)
 
 
 @bp.get("/dossiers/<code>/apology/print")
@@ -250,30 +258,17 @@ def hand_over(code: str):
     step = dossier_view.return_step(dossier)
     if step is not None:  # the BPMN has its own step: it is completed on the task page
         return redirect(f"/tasks/{step.id}")
-    try:
-        dossiers.hand_over(db.session, _me(), dossier.id, now=utcnow())
-    except ServiceError as exc:
-        flash(_(exc.template, **exc.params), "error")
-    else:
-        flash(_("The result of %(code)s has been handed over.", code=code), "success")
-    return redirect(url_for("dossiers.show", code=code))
+    return _button(code, lambda: dossiers.hand_over(db.session, _me(), dossier.id, now=utcnow()),
+                   _("The result of %(code)s has been handed over.", code=code))
 
 
 @bp.route("/dossiers/<code>/withdraw", methods=["GET", "POST"])
 def withdraw(code: str):
     dossier = _own(code)
     form = WithdrawForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            try:
-                dossiers.close(db.session, _me(), dossier.id, outcome="withdrawn", reason=form.reason.data,
-                               now=utcnow())
-            except ServiceError as exc:
-                _field_error(form, exc)
-                status = exc.status
-            else:
-                flash(_("Dossier %(code)s is withdrawn at the applicant's request.", code=code), "success")
-                return redirect(url_for("dossiers.show", code=code))
-    return render_template("desk/withdraw.html", dossier=dossier, form=form), status
+    return _form_page(
+        form, "desk/withdraw.html", dossier,
+        lambda: dossiers.close(db.session, _me(), dossier.id, outcome="withdrawn", reason=form.reason.data,
+                               now=utcnow()),
+        _("Dossier %(code)s is withdrawn at the applicant's request.", code=code),
+        lambda _dossier: url_for("dossiers.show", code=code))
