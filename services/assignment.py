@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from services.errors import N_, ValidationError
@@ -36,13 +36,17 @@ _COLUMNS = (_t.c.id, _t.c.code, _t.c.kind, _t.c.parent_id)
 
 
 class Units:
-    """Org units looked up for one transaction; rows read beforehand are used first."""
+    """Org units looked up for one transaction.
 
-    def __init__(self, session: Session, rows: Iterable = ()):
+    Routing a step away from its agency (to the Văn phòng, the UBND tỉnh) needs the agency, its
+    parent and the parent's office: with *near* (an agency id), the first lookup reads those in
+    one statement, and the steps that stay at the agency or the desk read nothing.
+    """
+
+    def __init__(self, session: Session, near: int | None = None):
         self.session = session
+        self._near = near
         self._by_id: dict[int, Unit] = {}
-        for row in rows:
-            self._keep(row)
 
     def _keep(self, row) -> Unit | None:
         if row is None:
@@ -51,20 +55,30 @@ class Units:
         self._by_id[unit.id] = unit
         return unit
 
+    def _known(self) -> Iterable[Unit]:
+        if self._near is not None:
+            near, self._near = self._near, None
+            for row in self.session.execute(_NEIGHBOURHOOD, {"agency_id": near}):
+                self._keep(row)
+        return self._by_id.values()
+
     def _one(self, *where) -> Unit | None:
         return self._keep(self.session.execute(select(*_COLUMNS).where(*where)).first())
 
     def get(self, unit_id: int) -> Unit | None:
-        return self._by_id.get(unit_id) or self._one(_t.c.id == unit_id)
+        for unit in self._known():
+            if unit.id == unit_id:
+                return unit
+        return self._one(_t.c.id == unit_id)
 
     def child(self, parent_id: int, kind: str) -> Unit | None:
-        for unit in self._by_id.values():
+        for unit in self._known():
             if unit.parent_id == parent_id and unit.kind == kind:
                 return unit
         return self._one(_t.c.parent_id == parent_id, _t.c.kind == kind)
 
     def by_code(self, code: str) -> Unit | None:
-        for unit in self._by_id.values():
+        for unit in self._known():
             if unit.code == code:
                 return unit
         return self._one(_t.c.code == code)
@@ -76,12 +90,13 @@ class Units:
         return current
 
 
-def neighbourhood(agency_id):
-    """A SELECT of the agency *agency_id* (a bind or a scalar subquery), its parent and the
-    parent's Văn phòng: every unit routing needs for an agency directly under the province."""
+def _neighbourhood(agency_id):
     parent = select(_t.c.parent_id).where(_t.c.id == agency_id).scalar_subquery()
     return select(*_COLUMNS).where(or_(_t.c.id == agency_id, _t.c.id == parent,
                                        and_(_t.c.parent_id == parent, _t.c.kind == "office")))
+
+
+_NEIGHBOURHOOD = _neighbourhood(bindparam("agency_id"))
 
 
 def step_org_unit_id(units: Units, agency_id: int, desk_id: int, role: str | None, properties) -> int:

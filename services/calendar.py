@@ -38,9 +38,9 @@ STORED, SHIPPED, STATUTORY = "stored", "shipped", "statutory"
 ACTION = "calendar_changed"
 MAX_NAME_LENGTH = 200
 MAX_ENTRIES = 366
-_ROW_ID = 1
+ROW_ID = 1
 #: The stored calendar's (revision, updated_at): the one read every deadline computation pays for.
-HEAD = select(CalendarConfig.revision, CalendarConfig.updated_at).where(CalendarConfig.id == _ROW_ID)
+HEAD = select(CalendarConfig.revision, CalendarConfig.updated_at).where(CalendarConfig.id == ROW_ID)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def load_state(session: Session, head=_UNREAD) -> CalendarState:
         return hit[1]
     row = session.execute(
         select(CalendarConfig.revision, CalendarConfig.updated_at, CalendarConfig.updated_by,
-               CalendarConfig.data).where(CalendarConfig.id == _ROW_ID)
+               CalendarConfig.data).where(CalendarConfig.id == ROW_ID)
     ).first()
     if row is None:  # deleted between the two reads
         return _default_state()
@@ -255,7 +255,7 @@ def _periods(periods: Sequence[tuple[object, object]]) -> list[tuple[time, time]
 # -- changes ---------------------------------------------------------------------------------------
 
 def _load_for_write(session: Session, expected_revision: int | None):
-    row = session.get(CalendarConfig, _ROW_ID, populate_existing=True)
+    row = session.get(CalendarConfig, ROW_ID, populate_existing=True)
     current = row.revision if row is not None else 0
     if expected_revision is not None and expected_revision != current:
         at = to_local(_utc(row.updated_at)).strftime("%d/%m/%Y %H:%M") if row else "?"
@@ -269,7 +269,7 @@ def _write(session: Session, row: CalendarConfig | None, who: str, stored: Worki
     data = json.dumps(stored.to_dict(), ensure_ascii=False, sort_keys=True)
     now = datetime.now(timezone.utc)
     if row is None:
-        row = CalendarConfig(id=_ROW_ID, data=data, updated_at=now, updated_by=who)
+        row = CalendarConfig(id=ROW_ID, data=data, updated_at=now, updated_by=who)
         session.add(row)
     else:
         row.data, row.updated_at, row.updated_by = data, now, who

@@ -114,7 +114,7 @@ def sync_steps(session: Session, dossier: Dossier, version: ProcedureVersion, in
                now: datetime, *, receipt: bool = False, assignee_id: int | None = None,
                cal=None) -> list[DossierStep]:
     """Make the dossier's open worklist rows (ORM objects) match the workflow; returns the new rows."""
-    units = Units(session)
+    units = Units(session, near=dossier.agency_id)
     plan = plan_worklist(
         open_steps(dossier), instance, runtime(version), cal or calendar(session), now, receipt=receipt,
         assignee_id=assignee_id,

@@ -23,7 +23,7 @@ from engine.runtime import EngineError, InvalidTaskData, ReviewNotFresh, TaskNot
 from engine.runtime import runtime_for
 from services import audit
 from services.assignment import Units, holds, step_org_unit_id
-from services.calendar import HEAD as CALENDAR_HEAD, current_calendar
+from services.calendar import current_calendar
 from services.dossiers import completion_sql as sql
 from services.dossiers.common import aware, dumps, plan_worklist, require_running, settled, utcnow
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
@@ -51,14 +51,22 @@ def _name(session: Session, user_id: int | None) -> str | None:
     return session.scalar(select(User.full_name).where(User.id == user_id)) if user_id else None
 
 
-def _authorize(session: Session, actor_rows: list, step) -> str:
-    """The official's username if they may complete *step* now; Forbidden otherwise."""
-    pairs = [(r.role_code, r.org_unit_id) for r in actor_rows if r.role_code is not None]
-    if not actor_rows or not holds(actor_rows[0].active, pairs, step.role, step.org_unit_id):
+def _authorize(session: Session, step) -> str:
+    """The official's username if they may complete *step* now; Forbidden otherwise. The row
+    carries the official's assignment matching the step, if any: the rule is ``holds``."""
+    held = [(step.held_role, step.held_unit)] if step.held_role is not None else []
+    if step.username is None or not holds(step.active, held, step.role, step.org_unit_id):
         unit = session.scalar(select(OrgUnit.code).where(OrgUnit.id == step.org_unit_id))
         raise Forbidden(N_("Step '%(name)s' is for role %(role)s in %(unit)s; you do not hold it there."),
                         "step", name=step.name or step.spec_id, role=step.role, unit=unit)
-    return actor_rows[0].username
+    return step.username
+
+
+def _calendar_head(step) -> SimpleNamespace | None:
+    """The calendar's (revision, updated_at) as services.calendar.HEAD gives it."""
+    if step.cal_revision is None:
+        return None
+    return SimpleNamespace(revision=step.cal_revision, updated_at=step.cal_updated_at)
 
 
 def require_open(session: Session, step) -> None:
@@ -103,15 +111,11 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
         with transaction(session, lock=False):
             reads = Batch(session)
             audit.lock_chain(session, reads)  # first in the batch, so the reads see the last writer
-            load = reads.add(sql.LOAD, step_id=step_id)
-            who = reads.add(sql.ACTOR, user_id=identity[0] if identity else -1)
-            cal_head = reads.add(CALENDAR_HEAD)
+            load = reads.add(sql.LOAD, step_id=step_id, user_id=identity[0] if identity else -1)
             open_rows = reads.add(sql.OPEN_STEPS, step_id=step_id)
-            units = reads.add(sql.UNITS, step_id=step_id)
-            chain_head = reads.add(audit.HEAD)
             out = reads.run()
             step = found(out[load].first(), N_("Step #%(id)s does not exist."), "step", id=step_id)
-            username = _authorize(session, out[who].rows, step)
+            username = _authorize(session, step)
             require_open(session, step)
             if step.assignee_id not in (None, identity[0]):
                 raise Conflict(N_("%(who)s has claimed step '%(name)s'; only they can complete it."), "step",
@@ -135,10 +139,10 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
             except TaskNotReady as exc:
                 raise Conflict(N_("%(detail)s"), "step", detail=exc.message) from None
 
-            cal = current_calendar(session, out[cal_head].first())
+            cal = current_calendar(session, _calendar_head(step))
             used = cal.working_minutes_between(aware(step.started_at), now)
             still_open = [r for r in out[open_rows].rows if r.id != step.id]
-            known = Units(session, out[units].rows)
+            known = Units(session, near=step.agency_id)
             plan = plan_worklist(
                 still_open, instance, proc_runtime, cal, now,
                 unit_for=lambda role, props: step_org_unit_id(known, step.agency_id, step.desk_id, role, props))
@@ -162,7 +166,7 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
             for values in plan.new:
                 writes.add(sql.INSERT_STEP, v_dossier_id=step.dossier_id, **{f"v_{k}": v for k, v in values.items()})
             writes.add(audit.INSERT, **audit.chained(
-                out[chain_head].first(), username, action, f"dossier:{step.code}",
+                (step.head_seq, step.head_hash) if step.head_seq is not None else None, username, action, f"dossier:{step.code}",
                 {"step": step.spec_id, "name": step.name, "role": step.role, "data": data, "used_minutes": used,
                  "allocation_minutes": step.allocation_minutes}, at=now))
             done = writes.run()

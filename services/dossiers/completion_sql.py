@@ -6,10 +6,12 @@ identity map and unit of work cost more than the statements themselves.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 
-from services.assignment import neighbourhood
-from services.models import Dossier, DossierStep, ProcedureVersion, RoleAssignment, User
+from services.calendar import ROW_ID as CALENDAR_ROW
+from services.models import (
+    AuditEvent, CalendarConfig, Dossier, DossierStep, ProcedureVersion, RoleAssignment, User,
+)
 from services.models.dossiers import STEP_CANCELLED, STEP_CLAIMED, STEP_COMPLETED, STEP_READY
 
 _s, _d, _v = DossierStep.__table__, Dossier.__table__, ProcedureVersion.__table__
@@ -22,7 +24,14 @@ def _is_open(column):
     return column.in_([bindparam("open_ready", STEP_READY), bindparam("open_claimed", STEP_CLAIMED)])
 
 
-#: The step, its dossier and the dossier's version (without its BPMN: the runtime is cached).
+_ev, _cal = AuditEvent.__table__, CalendarConfig.__table__
+_actor, _held = _u.alias("actor"), _ra.alias("held")
+_last_event = select(func.max(_ev.c.seq)).scalar_subquery()
+
+#: Everything else a completion reads first, as one row: the step, its dossier and the dossier's
+#: version (without its BPMN: the runtime is cached); the official as they are now, with their
+#: assignment of the step's role in the step's org unit if they hold it (at most one: unique);
+#: the calendar's revision; the audit chain's head. No row: the step does not exist.
 LOAD = (
     select(_s.c.id, _s.c.dossier_id, _s.c.task_id, _s.c.spec_id, _s.c.name, _s.c.role, _s.c.step,
            _s.c.org_unit_id, _s.c.status, _s.c.assignee_id, _s.c.completed_by_id, _s.c.started_at,
@@ -30,16 +39,19 @@ LOAD = (
            _d.c.code, _d.c.status.label("dossier_status"), _d.c.state, _d.c.state_version, _d.c.agency_id,
            _d.c.desk_id, _d.c.result_at, _d.c.result_class, _d.c.returned_at, _d.c.original_due_at,
            _d.c.version_id,
-           _v.c.bpmn_sha256, _v.c.requires_vp_review)
-    .select_from(_s.join(_d, _d.c.id == _s.c.dossier_id).join(_v, _v.c.id == _d.c.version_id))
+           _v.c.bpmn_sha256, _v.c.requires_vp_review,
+           _actor.c.username, _actor.c.active, _held.c.role_code.label("held_role"),
+           _held.c.org_unit_id.label("held_unit"),
+           select(_cal.c.revision).where(_cal.c.id == CALENDAR_ROW).scalar_subquery().label("cal_revision"),
+           select(_cal.c.updated_at).where(_cal.c.id == CALENDAR_ROW).scalar_subquery().label("cal_updated_at"),
+           _last_event.label("head_seq"),
+           select(_ev.c.hash).where(_ev.c.seq == _last_event).scalar_subquery().label("head_hash"))
+    .select_from(
+        _s.join(_d, _d.c.id == _s.c.dossier_id).join(_v, _v.c.id == _d.c.version_id)
+        .outerjoin(_actor, _actor.c.id == bindparam("user_id"))
+        .outerjoin(_held, and_(_held.c.user_id == _actor.c.id, _held.c.role_code == _s.c.role,
+                               _held.c.org_unit_id == _s.c.org_unit_id)))
     .where(_s.c.id == _STEP_ID)
-)
-
-#: The official as they are now: one row per role assignment (one row of NULLs if they hold none).
-ACTOR = (
-    select(_u.c.username, _u.c.active, _ra.c.role_code, _ra.c.org_unit_id)
-    .select_from(_u.outerjoin(_ra, _ra.c.user_id == _u.c.id))
-    .where(_u.c.id == bindparam("user_id"))
 )
 
 _of_step = _s.alias("of_step")
@@ -51,9 +63,6 @@ OPEN_STEPS = (
     .where(_s.c.dossier_id == _dossier_of_step, _is_open(_s.c.status))
     .order_by(_s.c.id)
 )
-
-#: The org units routing is likely to need: the agency, its parent and the parent's Văn phòng.
-UNITS = neighbourhood(select(_d.c.agency_id).where(_d.c.id == _dossier_of_step).scalar_subquery())
 
 #: The BPMN, read only when the version's runtime is not cached yet.
 BPMN = select(_v.c.bpmn).where(_v.c.id == bindparam("version_id"))
