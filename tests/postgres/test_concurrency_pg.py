@@ -7,33 +7,10 @@ once. A worker SIGKILLed inside a completion leaves the dossier as it was.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.orm import Session
 
-from tests.concurrency_helpers import BUILDING, CHAIRMAN, engine_for, interleave, run_crash, run_race
-from tests.conftest import load_demo, make_app, upgrade
+from tests.concurrency_helpers import BUILDING, CHAIRMAN, interleave, run_crash, run_race
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url(pg_database, tmp_path):
-    app = make_app(pg_database, tmp_path)
-    upgrade(app)
-    load_demo(app)
-    from web.extensions import db
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    return pg_database
-
-
-@pytest.fixture
-def pg_session(pg_url):
-    engine = engine_for(pg_url)
-    session = Session(engine)
-    yield session
-    session.close()
-    engine.dispose()
 
 
 @pytest.mark.parametrize(("code", "spec_id"), [
