@@ -60,18 +60,24 @@ def load_demo(app) -> None:
         db.session.remove()
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory) -> Path:
-    """A migrated SQLite database with the demo loaded, built once."""
-    base = tmp_path_factory.mktemp("template")
-    path = base / "template.db"
-    app = make_app(f"sqlite:///{path}", base)
+def prepare_demo(database_url: str, instance: Path) -> None:
+    """Migrate *database_url* and load the demo; the app's connections are closed afterwards."""
+    app = make_app(database_url, instance)
     upgrade(app)
     load_demo(app)
     with app.app_context():
         from web.extensions import db
 
+        db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite database with the demo loaded, built once."""
+    base = tmp_path_factory.mktemp("template")
+    path = base / "template.db"
+    prepare_demo(f"sqlite:///{path}", base)
     return path
 
 

@@ -19,8 +19,9 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from engine.runtime import EngineError, InvalidTaskData, ReviewNotFresh, TaskNotReady, review_is_fresh
-from engine.runtime import runtime_for
+from engine.runtime import (
+    EngineError, InvalidTaskData, ReviewNotFresh, TaskNotReady, review_is_fresh, runtime_for,
+)
 from services import audit
 from services.assignment import Units, holds, step_org_unit_id
 from services.calendar import current_calendar

@@ -87,16 +87,9 @@ class SqlCounter:
 
 def _prepare(url: str, instance: Path) -> None:
     """Migrate *url* and load the demo (accounts, org units, the library procedures)."""
-    from tests.conftest import load_demo, make_app, upgrade
+    from tests.conftest import prepare_demo
 
-    app = make_app(url, instance)
-    upgrade(app)
-    load_demo(app)
-    from web.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    prepare_demo(url, instance)
 
 
 @contextmanager

@@ -5,18 +5,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.concurrency_helpers import engine_for
-from tests.conftest import load_demo, make_app, upgrade
+from tests.conftest import prepare_demo
 
 
 @pytest.fixture
 def pg_url(pg_database, tmp_path):
-    app = make_app(pg_database, tmp_path)
-    upgrade(app)
-    load_demo(app)
-    from web.extensions import db
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    prepare_demo(pg_database, tmp_path)
     return pg_database
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services import audit
 from services.uow import transaction
-from tests.conftest import load_demo, make_app, upgrade
+from tests.conftest import prepare_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 K = 40  # the event tampered with, well inside the chain
@@ -216,13 +216,7 @@ def test_every_tampering_is_named_on_postgresql(pg_database, pg_server_url, tmp_
 
     from sqlalchemy.engine import make_url
 
-    app = make_app(pg_database, tmp_path)
-    upgrade(app)
-    load_demo(app)
-    with app.app_context():
-        from web.extensions import db
-        db.session.remove()
-        db.engine.dispose()
+    prepare_demo(pg_database, tmp_path)
     template = make_url(pg_database).database
     admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
     copies = []

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from services import audit, audit_query, dossiers, reports, reports_time
-from tests.conftest import load_demo, make_app, upgrade
+from tests.conftest import prepare_demo
 from tests.dossier_helpers import drive, form_data, open_steps, performer, procedure, user, vn
 
 pytestmark = pytest.mark.postgres
@@ -15,12 +15,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg_session(pg_database, tmp_path):
-    app = make_app(pg_database, tmp_path)
-    upgrade(app)
-    load_demo(app)
-    with app.app_context():
-        from web.extensions import db
-        db.engine.dispose()
+    prepare_demo(pg_database, tmp_path)
     engine = create_engine(pg_database)
     session = Session(engine)
     yield session

@@ -121,14 +121,9 @@ def test_a_corrupt_stored_calendar_is_noted_not_silently_used(app, tmp_path):
 
 @pytest.mark.postgres
 def test_due_honours_a_stored_day_off_on_postgresql(pg_database, tmp_path):
-    from tests.conftest import load_demo, make_app, upgrade
+    from tests.conftest import prepare_demo
 
-    app = make_app(pg_database, tmp_path)
-    upgrade(app)
-    load_demo(app)
-    with app.app_context():
-        from web.extensions import db
-        db.engine.dispose()
+    prepare_demo(pg_database, tmp_path)
     _store_day_off(pg_database)
     result = _run(DESIGN_EXAMPLE, tmp_path, pg_database)
     assert (result.returncode, result.stdout, result.stderr) == (0, "2026-02-25T17:00:00+07:00\n", "")
