@@ -50,9 +50,11 @@ class _Compiled:
 
 
 # Keyed by the statement object and the dialect: statements on the hot path are module-level
-# constants with bindparam()s, so each is compiled once per process and dialect.
+# constants with bindparam()s, so each is compiled once per process and dialect. A statement built
+# per call would only fill this up: it is emptied when full, as a bound, not as a policy.
 _compiled: dict[tuple[int, str], tuple[ClauseElement, _Compiled]] = {}
 _compiled_lock = threading.Lock()
+_COMPILED_MAX = 256
 
 
 def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
@@ -66,13 +68,13 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
                          "list the bindparam()s instead")
     binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect), bind.required, bind.value)
                   for name, bind in compiled.binds.items())
-    columns = list(getattr(stmt, "selected_columns", ()))
-    if not columns and getattr(stmt, "_returning", None):
-        columns = list(stmt._returning)
+    columns = list(getattr(stmt, "selected_columns", ()))  # none for DML and text(): raw tuples
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
     row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
     entry = _Compiled(compiled.string, binds, results, row)
     with _compiled_lock:
+        if len(_compiled) >= _COMPILED_MAX:
+            _compiled.clear()
         _compiled[key] = (stmt, entry)  # the statement is kept alive: its id is never reused
     return entry
 
