@@ -59,14 +59,16 @@ class SqlCounter:
 
     on: bool = False
     statements: int = 0
+    pipelined: int = 0  # sent by services.sqlbatch in a psycopg pipeline (no execution context)
     commits: int = 0
     kinds: Counter = field(default_factory=Counter)
 
     def attach(self, engine) -> None:
         @event.listens_for(engine, "before_cursor_execute")
-        def _statement(_conn, _cursor, statement, _params, _context, _many):
+        def _statement(_conn, _cursor, statement, _params, context, _many):
             if self.on:
                 self.statements += 1
+                self.pipelined += context is None
                 self.kinds[statement.lstrip().split(None, 1)[0].upper()] += 1
 
         @event.listens_for(engine, "commit")
@@ -262,7 +264,7 @@ def measure_case(url: str, db_label: str, case: Case, *, repeat: int, warmup: in
         for _ in range(warmup):
             run()
             raw()
-        counter.statements = counter.commits = 0
+        counter.statements = counter.commits = counter.pipelined = 0
         counter.kinds.clear()
         run.completions = 0
         ours, base = _alternate(run, raw, repeat=repeat, warmup=0, max_seconds=60.0)
@@ -270,6 +272,7 @@ def measure_case(url: str, db_label: str, case: Case, *, repeat: int, warmup: in
         ours, base = _per_step(ours, steps), _per_step(base, steps)
         per = run.completions or 1
         statements, commits = counter.statements / per, counter.commits / per
+        pipelined = f", {counter.pipelined / per:g} of them pipelined" if counter.pipelined else ""
         kinds = ", ".join(f"{n / per:g} {k}" for k, n in counter.kinds.most_common())
     finally:
         session.close()
@@ -280,7 +283,7 @@ def measure_case(url: str, db_label: str, case: Case, *, repeat: int, warmup: in
          "goal": f"≤ {GOAL_RATIO}× baseline", "met": ratio <= GOAL_RATIO,
          "note": "service complete() with commit vs SpiffWorkflow deserialize+complete+serialize"},
         {"benchmark": f"SQL per completion ({db_label}): {case.name}",
-         "ours": f"{statements:g} statements ({kinds}), {commits:g} commit",
+         "ours": f"{statements:g} statements ({kinds}){pipelined}, {commits:g} commit",
          "baseline": f"spiff-arena ≈ {ARENA_STATEMENTS} statements, {ARENA_COMMITS} commits",
          "ratio": statements / ARENA_STATEMENTS,
          "goal": f"1 commit, ≤ {STATEMENT_GOAL} statements", "met": commits == 1 and statements <= STATEMENT_GOAL},
