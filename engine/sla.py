@@ -40,6 +40,18 @@ def progress(calendar: WorkingCalendar, now: datetime, due_at: datetime,
     return WITHIN
 
 
+def warning_bounds(calendar: WorkingCalendar, now: datetime,
+                   warning_minutes: int = DEFAULT_WARNING_MINUTES) -> tuple[datetime, datetime]:
+    """``progress`` as two instants, for a query over many due times at once: a due time before
+    the first is overdue, one before the second nearly due, any other within.
+
+    The second is when more than ``warning_minutes`` of working time would remain: working
+    minutes are whole minutes, and ``add_working_time(now, m + 1)`` is the first instant with
+    ``m + 1`` of them after ``now`` (DESIGN's consistency of the two functions).
+    """
+    return now, calendar.add_working_time(now, warning_minutes + 1, receipt=False)
+
+
 def remaining_minutes(calendar: WorkingCalendar, now: datetime, due_at: datetime) -> int:
     """Working minutes left (negative: working minutes overdue)."""
     if now <= due_at:

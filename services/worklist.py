@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
+from engine import sla
+from services.calendar import current_calendar
+from services.jobs import warning_minutes
 from services.models import Dossier, DossierStep, User
 from services.models.dossiers import CLOCK_STOPPED, STEP_OPEN
 
@@ -41,7 +44,7 @@ def _scope(user: User):
 
 
 def inbox(session: Session, user: User, filters: InboxFilter = InboxFilter(), *, page: int = 1,
-          per_page: int = 25) -> Page:
+          per_page: int = 25, now: datetime | None = None) -> Page:
     page, per_page = max(1, page), min(max(1, per_page), 200)
     stmt = (select(DossierStep).join(DossierStep.dossier)
             .where(DossierStep.status.in_(STEP_OPEN), Dossier.status.not_in(CLOCK_STOPPED), _scope(user))
@@ -51,7 +54,14 @@ def inbox(session: Session, user: User, filters: InboxFilter = InboxFilter(), *,
     if filters.procedure_id:
         stmt = stmt.where(Dossier.procedure_id == filters.procedure_id)
     if filters.warning:
-        stmt = stmt.where(DossierStep.warning == filters.warning)
+        # As of now, as the rows' badges show it; the stored column waits for the next job run.
+        overdue_before, nearly_due_before = sla.warning_bounds(
+            current_calendar(session), now or datetime.now(timezone.utc), warning_minutes())
+        stmt = stmt.where({
+            sla.OVERDUE: DossierStep.due_at < overdue_before,
+            sla.NEARLY_DUE: and_(DossierStep.due_at >= overdue_before, DossierStep.due_at < nearly_due_before),
+            sla.WITHIN: DossierStep.due_at >= nearly_due_before,
+        }[filters.warning])
     if filters.received_from:
         stmt = stmt.where(Dossier.received_at >= filters.received_from)
     if filters.received_to:

@@ -159,10 +159,11 @@ def index():
     if filters.errors:
         page = worklist.Page([], 0, 1, PER_PAGE)
     else:
+        now = utcnow()  # one clock for the status filter and the rows' badges
         page = worklist.inbox(db.session, user, criteria, page=_page_number(request.args.get("page")),
-                              per_page=PER_PAGE)
+                              per_page=PER_PAGE, now=now)
         if not page.items and page.page > page.pages:  # past the end (the list shrank): the last page
-            page = worklist.inbox(db.session, user, criteria, page=page.pages, per_page=PER_PAGE)
+            page = worklist.inbox(db.session, user, criteria, page=page.pages, per_page=PER_PAGE, now=now)
     procedures = db.session.scalars(select(Procedure).order_by(Procedure.code)).all()
     return render_template("inbox/index.html", page=page, filters=filters, procedures=procedures,
                            badges=BADGES, **row_context()), status
