@@ -9,6 +9,7 @@ published version without touching dossiers already running on it.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import json
 from pathlib import Path
 from datetime import datetime, timezone
@@ -117,10 +118,28 @@ SUBMIT, VP_CHECK, VP_OPINION, CHAIRMAN = (
 APPROVED_END, REJECTED_END = "EndEvent_SanSangCongBo", "EndEvent_KhongPheDuyet"
 
 
+@lru_cache(maxsize=1)
+def _approval_bpmn() -> tuple[str, bytes]:
+    data = APPROVAL_BPMN.read_bytes()  # part of the installed code: read once per process
+    return f"approval:{hashlib.sha256(data).hexdigest()}", data
+
+
 def approval_runtime() -> ProcedureRuntime:
     """The approval flow is itself a BPMN of the library, run by the engine (parsed once)."""
-    data = APPROVAL_BPMN.read_bytes()
-    return runtime_for(f"approval:{hashlib.sha256(data).hexdigest()}", lambda: data)
+    key, data = _approval_bpmn()
+    return runtime_for(key, lambda: data)
+
+
+def approval_stage(version: ProcedureVersion) -> str | None:
+    """Which approval step waits: submit, vp_check, vp_opinion, chairman, or None (finished)."""
+    if version.approval_state is None:
+        return "submit" if version.status == DRAFT else None
+    ready = {t.spec_id for t in approval_runtime().load(version.approval_state).ready_tasks()}
+    for spec, stage in ((SUBMIT, "submit"), (VP_CHECK, "vp_check"), (VP_OPINION, "vp_opinion"),
+                        (CHAIRMAN, "chairman")):
+        if spec in ready:
+            return stage
+    return None
 
 
 def _status(version: ProcedureVersion, instance: Instance) -> str:

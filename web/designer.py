@@ -165,19 +165,6 @@ def lint_report(version: ProcedureVersion) -> dict:
     return stored.get(lang()) or stored.get("vi") or {}
 
 
-def approval_stage(version: ProcedureVersion) -> str | None:
-    """Which approval step waits: submit, vp_check, vp_opinion, chairman, or None (finished)."""
-    if version.approval_state is None:
-        return "submit" if version.status == "draft" else None
-    instance = procedures.approval_runtime().load(version.approval_state)
-    ready = {t.spec_id for t in instance.ready_tasks()}
-    for spec, stage in ((procedures.SUBMIT, "submit"), (procedures.VP_CHECK, "vp_check"),
-                        (procedures.VP_OPINION, "vp_opinion"), (procedures.CHAIRMAN, "chairman")):
-        if spec in ready:
-            return stage
-    return None
-
-
 def history(version: ProcedureVersion) -> list[dict]:
     """The version's audit events (upload, lint, submit, opinions, decisions), oldest first."""
     rows = db.session.scalars(select(AuditEvent).where(AuditEvent.object == f"procedure_version:{version.id}")
@@ -231,7 +218,7 @@ def index():
             | ({"chairman"} if cap.chairman else set())
         pending = db.session.scalars(select(ProcedureVersion).where(
             ProcedureVersion.status.in_(("submitted", "vp_reviewed"))).order_by(ProcedureVersion.submitted_at)).all()
-        waiting = [(v, stage) for v in pending if (stage := approval_stage(v)) in mine]
+        waiting = [(v, stage) for v in pending if (stage := procedures.approval_stage(v)) in mine]
     return render_template("designer/index.html", procedures=rows, cap=cap, waiting=waiting)
 
 
@@ -331,7 +318,7 @@ def version_context(ver: ProcedureVersion) -> dict:
     # An unreadable file (exit code 2: XML_UNSAFE, BPMN_INVALID) is not handed to the drawing script.
     diagram = _diagram_spec(report) if report.get("exit_code") != 2 else None
     return {"version": ver, "procedure": ver.procedure, "report": report, "critical": critical, "diagram": diagram,
-            "cap": capacity(me()), "stage": approval_stage(ver), "history": history(ver)}
+            "cap": capacity(me()), "stage": procedures.approval_stage(ver), "history": history(ver)}
 
 
 def render_version(ver: ProcedureVersion, forms: dict | None = None, status: int = 200):

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from services import procedures
 from services.errors import ServiceError
 from web.designer import (
-    PublishForm, SubmitForm, approval_stage, bp, capacity, field_error, me, render_version, version_context,
+    PublishForm, SubmitForm, bp, capacity, field_error, me, render_version, version_context,
     version_or_abort,
 )
 from web.extensions import db
@@ -89,7 +89,7 @@ def vp_opinion(version_id: int):
     if not (cap.vp_specialist or cap.vp_leader):
         abort(403)
     form = VpOpinionForm()
-    stage = approval_stage(version)
+    stage = procedures.approval_stage(version)
     status = 200
     if form.validate_on_submit():
         if stage == "vp_opinion" and form.agree.data not in ("yes", "no"):
