@@ -82,6 +82,28 @@ def require_open(session: Session, step) -> None:
                    name=step.name or step.spec_id, status=step.status)
 
 
+def _chain_head(step) -> tuple[int, str] | None:
+    """The audit chain's last (seq, hash) as audit.HEAD gives it; None while the log is empty."""
+    return (step.head_seq, step.head_hash) if step.head_seq is not None else None
+
+
+def _run(proc_runtime, step, data: dict, now: datetime):
+    """The workflow with *step* completed: the guard first, then the engine, errors translated."""
+    instance = proc_runtime.load(step.state)
+    if step.step == "chairman_approval" and step.requires_vp_review:
+        if not review_is_fresh(proc_runtime.procedure, [h.spec_id for h in instance.history()]):
+            raise _not_reviewed()
+    try:
+        instance.complete(step.task_id, data, now=now)
+    except ReviewNotFresh:
+        raise _not_reviewed() from None
+    except InvalidTaskData as exc:
+        raise ValidationError(N_("%(detail)s"), exc.field or "data", detail=exc.message) from None
+    except TaskNotReady as exc:
+        raise Conflict(N_("%(detail)s"), "step", detail=exc.message) from None
+    return instance
+
+
 def _not_reviewed() -> Forbidden:
     return Forbidden(N_("The Văn phòng UBND tỉnh has not reviewed this submission: the Chairman's "
                         "step cannot be completed before its review."), "step")
@@ -125,21 +147,9 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
                             handing_over=step.step == "return_result")
             proc_runtime = runtime_for(f"version:{step.version_id}:{step.bpmn_sha256}",
                                        lambda: session.scalar(sql.BPMN, {"version_id": step.version_id}))
-            instance = proc_runtime.load(step.state)
-            if step.step == "chairman_approval" and step.requires_vp_review:
-                if not review_is_fresh(proc_runtime.procedure, [h.spec_id for h in instance.history()]):
-                    raise _not_reviewed()
             if opinion is not None:
                 data.setdefault("opinion", opinion)
-            try:
-                instance.complete(step.task_id, data, now=now)
-            except ReviewNotFresh:
-                raise _not_reviewed() from None
-            except InvalidTaskData as exc:
-                raise ValidationError(N_("%(detail)s"), exc.field or "data", detail=exc.message) from None
-            except TaskNotReady as exc:
-                raise Conflict(N_("%(detail)s"), "step", detail=exc.message) from None
-
+            instance = _run(proc_runtime, step, data, now)
             cal = current_calendar(session, _calendar_head(step))
             used = cal.working_minutes_between(aware(step.started_at), now)
             still_open = [r for r in out[open_rows].rows if r.id != step.id]
@@ -166,10 +176,10 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
                 writes.add(sql.CANCEL_STEP, id_=row.id)
             for values in plan.new:
                 writes.add(sql.INSERT_STEP, v_dossier_id=step.dossier_id, **{f"v_{k}": v for k, v in values.items()})
-            writes.add(audit.INSERT, **audit.chained(
-                (step.head_seq, step.head_hash) if step.head_seq is not None else None, username, action, f"dossier:{step.code}",
-                {"step": step.spec_id, "name": step.name, "role": step.role, "data": data, "used_minutes": used,
-                 "allocation_minutes": step.allocation_minutes}, at=now))
+            payload = {"step": step.spec_id, "name": step.name, "role": step.role, "data": data,
+                       "used_minutes": used, "allocation_minutes": step.allocation_minutes}
+            writes.add(audit.INSERT, **audit.chained(_chain_head(step), username, action, f"dossier:{step.code}",
+                                                     payload, at=now))
             done = writes.run()
             if done[dossier_written].rowcount != 1 or done[step_written].rowcount != 1:
                 raise Conflict(N_("Someone else completed a step of this dossier at the same moment; "
