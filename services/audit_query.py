@@ -23,6 +23,7 @@ from services.errors import N_, Forbidden, NotFound, ValidationError
 from services.models import (
     ApologyLetter, AuditEvent, Dossier, DossierStep, Procedure, ProcedureVersion, SupplementRequest, User,
 )
+from services.paging import Page
 
 READER_ROLES = frozenset({"auditor", "admin"})
 COLUMNS = ("seq", "at", "actor", "action", "object", "payload", "prev_hash", "hash")
@@ -118,18 +119,6 @@ def _where(session: Session, flt: AuditFilter) -> list:
     if flt.end:
         conditions.append(table.at < flt.end)
     return conditions
-
-
-@dataclass
-class Page:
-    items: list[AuditEvent]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def search(session: Session, reader: User, flt: AuditFilter, *, page: int = 1, per_page: int = 50) -> Page:

@@ -21,6 +21,7 @@ from services.models import (
 )
 from services.models.dossiers import CLOCK_STOPPED, OPEN_STATUSES, STEP_CANCELLED, STEP_COMPLETED, STEP_OPEN
 from services.models.procedures import PUBLISHED
+from services.paging import Page
 
 LEADER_ROLES = ("lanh_dao_so", "lanh_dao_phong")
 
@@ -135,20 +136,8 @@ def receive_step(dossier: Dossier) -> DossierStep | None:
     return next((s for s in dossier.steps if s.status in STEP_OPEN and s.step == "receive"), None)
 
 
-@dataclass(frozen=True)
-class DeskPage:
-    items: list[Dossier]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def desk_dossiers(session: Session, user: User, *, status: str | None = None, code: str | None = None,
-                  page: int = 1, per_page: int = 25) -> DeskPage:
+                  page: int = 1, per_page: int = 25) -> Page:
     """The dossiers received at the user's desks; open ones first, soonest due first."""
     desks = desk_ids(user)
     page, per_page = max(1, page), min(max(1, per_page), 200)
@@ -164,7 +153,7 @@ def desk_dossiers(session: Session, user: User, *, status: str | None = None, co
     open_first = Dossier.status.in_(OPEN_STATUSES).desc()
     items = session.scalars(stmt.order_by(open_first, Dossier.due_at, Dossier.id)
                             .offset((page - 1) * per_page).limit(per_page)).all()
-    return DeskPage(list(items), total, page, per_page)
+    return Page(list(items), total, page, per_page)
 
 
 def fold(text: str) -> str:

@@ -12,6 +12,7 @@ from services.calendar import current_calendar
 from services.jobs import warning_minutes
 from services.models import Dossier, DossierStep, User
 from services.models.dossiers import CLOCK_STOPPED, STEP_OPEN
+from services.paging import Page
 
 
 @dataclass(frozen=True)
@@ -22,18 +23,6 @@ class InboxFilter:
     received_to: datetime | None = None
     code: str | None = None             # part of a dossier code
     mine_only: bool = False             # only steps I claimed
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[DossierStep]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _scope(user: User):
