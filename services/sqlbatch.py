@@ -13,6 +13,11 @@ driver's cursor; the connection's ``before_cursor_execute`` / ``after_cursor_exe
 are still told about each statement. Errors come out as SQLAlchemy's DBAPIError, as through
 ``Connection.execute``. Any other driver (SQLite: no round trips to save) runs the statements
 with ``Connection.execute``.
+
+A batch can also end the transaction: ``run(commit=True)`` sends COMMIT after its statements, in
+the same round trip on PostgreSQL. The batch's statements must then check in the server
+whatever would forbid the commit (a failing statement aborts the transaction and the COMMIT with
+it); elsewhere the caller's transaction commits as usual once run() returns.
 """
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import exc
+from psycopg.pq import ExecStatus
+from sqlalchemy import exc, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ClauseElement
@@ -79,6 +85,10 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
     return entry
 
 
+_COMMIT = text("COMMIT")
+TUPLES_OK = ExecStatus.TUPLES_OK
+
+
 class Batch:
     """Statements to run in order, in the session's current transaction."""
 
@@ -98,13 +108,22 @@ class Batch:
     def __len__(self) -> int:
         return len(self._items)
 
-    def run(self) -> list[Outcome]:
+    def run(self, *, commit: bool = False) -> list[Outcome]:
+        """Run the queued statements in order; their outcomes in the same order.
+
+        ``commit=True`` on PostgreSQL: COMMIT goes in the same pipeline, after the statements (its
+        outcome is not returned); on success the transaction is over and the session's commit
+        has nothing left to send. Elsewhere the flag changes nothing.
+        """
         items, self._items = self._items, []
-        if not items:
-            return []
         if not self.pipelined:
             return [self._execute(stmt, params) for stmt, params in items]
-        return self._pipeline(items)
+        if commit:
+            items.append((_COMMIT, {}))
+        if not items:
+            return []
+        outcomes = self._pipeline(items)
+        return outcomes[:-1] if commit else outcomes
 
     def _execute(self, stmt: ClauseElement, params: dict[str, Any]) -> Outcome:
         result = self.connection.execute(stmt, params)
@@ -131,7 +150,8 @@ class Batch:
             outcomes = []
             for compiled, cursor, params in sent:
                 conn.dispatch.after_cursor_execute(conn, cursor, compiled.sql, params, None, False)
-                rows = cursor.fetchall() if cursor.description is not None else []
+                # The result's status, not cursor.description: that builds a Column per field.
+                rows = cursor.fetchall() if cursor.pgresult.status == TUPLES_OK else []
                 if rows and compiled.row is not None:
                     procs = compiled.results
                     rows = [compiled.row(*(p(v) if p is not None else v for p, v in zip(procs, r))) for r in rows]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from services import audit, dossiers
@@ -26,6 +26,7 @@ from services.dossiers.common import runtime
 from services.errors import Conflict
 from services.models import AuditEvent, Dossier, DossierStep, ProcedureVersion, RoleAssignment, User
 from tests.dossier_helpers import drive, form_data, open_steps, procedure, user, vn
+from tests.hold_points import hold_at, rows as rows_seen
 
 ROOT = Path(__file__).resolve().parents[1]
 RACERS = 20
@@ -220,9 +221,6 @@ def run_race(session: Session, url: str, code: str, spec_id: str) -> None:
 
 # --- a worker killed in the middle of a step -------------------------------------------------
 
-KILL_POINTS = ("after_state_update", "before_commit")
-
-
 def kill_mid_step(url: str, step_id: int, username: str, data: dict, now: datetime, point: str, workdir: Path,
                   *, cache_pages: int | None = None) -> dict:
     """Run tests/crash_worker.py completing *step_id*; SIGKILL it once it reports being at *point*.
@@ -348,16 +346,15 @@ def interleave(session: Session, url: str, point: str, other: str) -> None:
                 actor.assignments  # noqa: B018
                 s.commit()
 
-                def hold(sess: Session, *_args) -> None:
+                def hold(conn) -> None:
                     if paused.is_set():
                         return
-                    version = sess.connection().execute(
-                        select(Dossier.state_version).where(Dossier.id == dossier_id)).scalar_one()
+                    ((version,),) = rows_seen(conn, select(Dossier.state_version).where(Dossier.id == dossier_id))
                     if version != before.state_version:  # A's new state is written, not committed
                         paused.set()
                         go.wait(HANG_GUARD_SECONDS)
 
-                event.listen(s, "after_flush_postexec" if point == "after_state_update" else "before_commit", hold)
+                hold_at(engine, s, point, hold)
                 dossiers.complete(s, actor, step_id, dict(data), now=now)
                 outcomes["complete"] = "ok"
         except BaseException as exc:  # noqa: BLE001

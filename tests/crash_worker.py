@@ -1,13 +1,9 @@
 """A worker that completes one step and is meant to be killed inside its transaction (tests only).
 
 ``python -m tests.crash_worker '<json>'`` with url, step_id, username, data, now, point, marker and
-optionally cache_pages. It calls ``services.dossiers.complete`` unchanged; a Session event
-registered here (no production seam) stops it at *point*:
-
-* ``after_state_update`` — right after the statement that wrote the dossier's new state (UPDATE
-  dossiers … SET state, state_version), before the step row, the next steps and the audit event
-  (on PostgreSQL the writes go in one pipelined batch: there, after the batch, before COMMIT);
-* ``before_commit`` — everything written and flushed, COMMIT not yet sent.
+optionally cache_pages. It calls ``services.dossiers.complete`` unchanged; an event registered
+here (tests.hold_points, no production seam) stops it at *point* — after the dossier's new state
+was written, or with every write done and the COMMIT not yet sent.
 
 There it writes what its own transaction sees to *marker* (JSON) and sleeps until SIGKILLed.
 ``cache_pages`` shrinks SQLite's page cache so that uncommitted pages spill into the WAL file.
@@ -27,6 +23,7 @@ from sqlalchemy.orm import Session
 from services import dossiers
 from services.db import tune_sqlite
 from services.models import AuditEvent, Dossier, DossierStep, User
+from tests.hold_points import hold_at, rows
 
 
 def main(argv: list[str]) -> int:
@@ -51,17 +48,19 @@ def main(argv: list[str]) -> int:
     point = args["point"]
 
     def stop_here(conn) -> None:
-        version, state = conn.execute(
-            select(Dossier.state_version, Dossier.state).where(Dossier.id == dossier_id)).one()
+        ((version, changed),) = rows(conn, select(Dossier.state_version, Dossier.state != before.state)
+                                     .where(Dossier.id == dossier_id))
         if version == before.state_version:
-            return  # this flush did not write the dossier yet
+            return  # this statement did not write the dossier yet
+
+        def one(stmt):
+            return rows(conn, stmt)[0][0]
+
         seen = {
-            "point": point, "state_version": version, "state_changed": state != before.state,
-            "events": conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
-            "steps": conn.execute(select(func.count()).select_from(DossierStep)
-                                  .where(DossierStep.dossier_id == dossier_id)).scalar_one(),
-            "step_status": conn.execute(select(DossierStep.status)
-                                        .where(DossierStep.id == args["step_id"])).scalar_one(),
+            "point": point, "state_version": version, "state_changed": bool(changed),
+            "events": one(select(func.count()).select_from(AuditEvent)),
+            "steps": one(select(func.count()).select_from(DossierStep).where(DossierStep.dossier_id == dossier_id)),
+            "step_status": one(select(DossierStep.status).where(DossierStep.id == args["step_id"])),
             "spec_id": spec_id, "pid": os.getpid(),
             "wal_before": wal_before, "wal_now": wal.stat().st_size if wal is not None and wal.exists() else 0,
         }
@@ -72,17 +71,7 @@ def main(argv: list[str]) -> int:
         while True:  # wait for SIGKILL
             time.sleep(60)
 
-    def after_statement(conn, _cursor, statement, *_args) -> None:
-        if statement.lstrip().upper().startswith("UPDATE DOSSIERS"):
-            stop_here(conn)
-
-    if point == "after_state_update":
-        event.listen(engine, "after_cursor_execute", after_statement)
-    elif point == "before_commit":
-        event.listen(session, "before_commit", lambda sess: stop_here(sess.connection()))
-    else:
-        raise SystemExit(f"unknown point {point!r}")
-
+    hold_at(engine, session, point, stop_here)
     dossiers.complete(session, actor, args["step_id"], args["data"], now=datetime.fromisoformat(args["now"]))
     print("completed without being stopped", file=sys.stderr)
     return 3

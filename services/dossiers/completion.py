@@ -7,7 +7,7 @@ Conflict; nothing of theirs is written.
 
 This is the hot path of the whole system, so it reads plain rows and writes with Core statements
 (services.dossiers.completion_sql) in two batches: on PostgreSQL the writers' lock and every read
-go to the server in one round trip, the writes in a second, and the commit in a third.
+go to the server in one round trip, the writes and the COMMIT in a second.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -119,6 +120,33 @@ def _forget(session: Session, dossier_id: int, step_ids) -> None:
             session.expire(obj)
 
 
+def _write(session: Session, params: dict, n_cancelled: int, n_new: int) -> None:
+    """The completion's writes, checked: the dossier still at the state_version read and the step
+    still open, or a Conflict and nothing written. On PostgreSQL the writes are one statement that
+    checks itself (``completion_sql.writes_in_one``), sent with the COMMIT in one round trip;
+    elsewhere they are separate statements whose row counts are checked before the COMMIT."""
+    writes = Batch(session)
+    if writes.pipelined:
+        writes.add(sql.writes_in_one(n_cancelled, n_new), **params)
+        try:
+            writes.run(commit=True)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == sql.WRITE_CONFLICT:
+                raise _written_first() from None
+            raise
+        return
+    for stmt in sql.writes_apart(n_cancelled, n_new):
+        writes.add(stmt, **params)
+    dossier_written, step_written = writes.run()[:2]
+    if dossier_written.rowcount != 1 or step_written.rowcount != 1:
+        raise _written_first()
+
+
+def _written_first() -> Conflict:
+    return Conflict(N_("Someone else completed a step of this dossier at the same moment; "
+                       "reload the page to see where it stands."), "step")
+
+
 def complete(session: Session, actor: User | None, step_id: int, data: dict | None = None, *,
              opinion: str | None = None, now: datetime | None = None) -> Completion:
     """Complete a step with the form data."""
@@ -165,25 +193,14 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
                 fields.update(status=RETURNED, returned_at=now)
             action = "step_returned" if data.get("decision") == "return" else "step_completed"
 
-            writes = Batch(session)
-            dossier_written = writes.add(
-                sql.UPDATE_DOSSIER, dossier_id=step.dossier_id, expected_version=step.state_version,
-                new_state=instance.dump(), new_status=fields["status"], new_result_at=fields["result_at"],
-                new_result_class=fields["result_class"], new_returned_at=fields["returned_at"])
-            step_written = writes.add(sql.COMPLETE_STEP, id_=step.id, at=now, by=identity[0], used=used,
-                                      data_json=dumps(data), opinion_text=opinion)
-            for row in plan.cancelled:
-                writes.add(sql.CANCEL_STEP, id_=row.id)
-            for values in plan.new:
-                writes.add(sql.INSERT_STEP, v_dossier_id=step.dossier_id, **{f"v_{k}": v for k, v in values.items()})
             payload = {"step": step.spec_id, "name": step.name, "role": step.role, "data": data,
                        "used_minutes": used, "allocation_minutes": step.allocation_minutes}
-            writes.add(audit.INSERT, **audit.chained(_chain_head(step), username, action, f"dossier:{step.code}",
-                                                     payload, at=now))
-            done = writes.run()
-            if done[dossier_written].rowcount != 1 or done[step_written].rowcount != 1:
-                raise Conflict(N_("Someone else completed a step of this dossier at the same moment; "
-                                  "reload the page to see where it stands."), "step")
+            params = sql.write_params(
+                dossier_id=step.dossier_id, expected_version=step.state_version, state=instance.dump(),
+                fields=fields, step_id=step.id, at=now, by=identity[0], used=used, data_json=dumps(data),
+                opinion=opinion, cancelled=[row.id for row in plan.cancelled], new=plan.new,
+                event=audit.chained(_chain_head(step), username, action, f"dossier:{step.code}", payload, at=now))
+            _write(session, params, len(plan.cancelled), len(plan.new))
             _forget(session, step.dossier_id, [step.id] + [row.id for row in plan.cancelled])
     except EngineError as exc:
         raise ValidationError(N_("%(detail)s"), exc.field or "step", detail=exc.message) from None

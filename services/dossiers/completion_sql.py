@@ -6,7 +6,12 @@ identity map and unit of work cost more than the statements themselves.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from sqlalchemy import and_, bindparam, func, insert, select, update
+
+from services import audit
 
 from services.calendar import ROW_ID as CALENDAR_ROW
 from services.models import (
@@ -76,17 +81,94 @@ UPDATE_DOSSIER = (
             result_class=bindparam("new_result_class"), returned_at=bindparam("new_returned_at"))
 )
 
+#: The step itself, still open (0 rows: someone completed or cancelled it first).
 COMPLETE_STEP = (
     update(_s)
-    .where(_s.c.id == bindparam("id_"), _is_open(_s.c.status))
-    .values(status=bindparam("completed", STEP_COMPLETED), completed_at=bindparam("at"),
-            completed_by_id=bindparam("by"), used_minutes=bindparam("used"), data=bindparam("data_json"),
+    .where(_s.c.id == bindparam("step_id"), _is_open(_s.c.status))
+    .values(status=bindparam("completed", STEP_COMPLETED), completed_at=bindparam("done_at"),
+            completed_by_id=bindparam("done_by"), used_minutes=bindparam("used"), data=bindparam("data_json"),
             opinion=bindparam("opinion_text"))
 )
 
-CANCEL_STEP = update(_s).where(_s.c.id == bindparam("id_")).values(status=bindparam("cancelled", STEP_CANCELLED))
-
-#: Column names of a new worklist row (``plan_worklist``'s keys) with the dossier's id.
-NEW_STEP_COLUMNS = ("dossier_id", "task_id", "spec_id", "name", "role", "step", "org_unit_id", "status",
+#: Column names of a new worklist row (``plan_worklist``'s keys), without the dossier's id.
+NEW_STEP_COLUMNS = ("task_id", "spec_id", "name", "role", "step", "org_unit_id", "status",
                     "allocation_minutes", "started_at", "due_at", "assignee_id", "warning")
-INSERT_STEP = insert(_s).values({_s.c[name]: bindparam(f"v_{name}") for name in NEW_STEP_COLUMNS})
+
+# Bind names differ across the statements so that they can also be written as one (writes_in_one).
+_shapes: dict[tuple, Any] = {}
+
+
+def _shaped(key: tuple, build: Callable[[], Any]):
+    # One statement object per shape, kept: services.sqlbatch compiles each once per process.
+    stmt = _shapes.get(key)
+    if stmt is None:
+        stmt = _shapes.setdefault(key, build())
+    return stmt
+
+
+def cancel_steps(n: int):
+    """The worklist rows a completion closes (a boundary event, the other branch of a race)."""
+    return _shaped(("cancel", n), lambda: update(_s).where(_s.c.id.in_([bindparam(f"cancel_{i}") for i in range(n)]))
+                   .values(status=bindparam("cancelled", STEP_CANCELLED)))
+
+
+def insert_steps(n: int):
+    """The *n* worklist rows a completion opens, in one INSERT."""
+    def build():
+        rows = [{_s.c.dossier_id: bindparam("dossier_id"),
+                 **{_s.c[name]: bindparam(f"new{i}_{name}") for name in NEW_STEP_COLUMNS}} for i in range(n)]
+        return insert(_s).values(rows)
+    return _shaped(("insert", n), build)
+
+
+def write_params(*, dossier_id: int, expected_version: int, state: str, fields: dict, step_id: int, at, by: int,
+                 used: int, data_json: str, opinion: str | None, cancelled: Sequence[int],
+                 new: Sequence[dict], event: dict) -> dict[str, Any]:
+    """The values of every write of a completion, under the bind names of the statements above."""
+    params = {"dossier_id": dossier_id, "expected_version": expected_version, "new_state": state,
+              "new_status": fields["status"], "new_result_at": fields["result_at"],
+              "new_result_class": fields["result_class"], "new_returned_at": fields["returned_at"],
+              "step_id": step_id, "done_at": at, "done_by": by, "used": used, "data_json": data_json,
+              "opinion_text": opinion, **event}
+    for i, step_row in enumerate(cancelled):
+        params[f"cancel_{i}"] = step_row
+    for i, values in enumerate(new):
+        for name in NEW_STEP_COLUMNS:
+            params[f"new{i}_{name}"] = values[name]
+    return params
+
+
+def writes_apart(n_cancelled: int, n_new: int) -> list:
+    """The writes as separate statements, UPDATE_DOSSIER and COMPLETE_STEP first (their row
+    counts are checked before COMMIT), then the other rows and the audit event."""
+    writes = [UPDATE_DOSSIER, COMPLETE_STEP]
+    if n_cancelled:
+        writes.append(cancel_steps(n_cancelled))
+    if n_new:
+        writes.append(insert_steps(n_new))
+    writes.append(audit.INSERT)
+    return writes
+
+
+def writes_in_one(n_cancelled: int, n_new: int):
+    """The same writes as one PostgreSQL statement: data-modifying CTEs, each run exactly once;
+    the final SELECT passes the two UPDATEs' row counts to ``quytrinh_expect_one`` (migration
+    0006), which aborts the transaction with SQLSTATE QT409 unless both are 1 — so the COMMIT
+    can follow in the same round trip and never commits a half-checked step."""
+    def build():
+        dossier = UPDATE_DOSSIER.returning(_d.c.id).cte("written_dossier")
+        step = COMPLETE_STEP.returning(_s.c.id).cte("written_step")
+
+        def expect_one(cte, what: str):
+            return func.quytrinh_expect_one(select(func.count()).select_from(cte).scalar_subquery(), what)
+
+        stmt = select(expect_one(dossier, "dossier state_version").label("dossier"),
+                      expect_one(step, "open step").label("step"))
+        for i, rest in enumerate(writes_apart(n_cancelled, n_new)[2:]):
+            stmt = stmt.add_cte(rest.cte(f"written_{i}"))
+        return stmt
+    return _shaped(("one", n_cancelled, n_new), build)
+
+
+#: SQLSTATE raised by quytrinh_expect_one: the writes found the dossier or the step changed.
+WRITE_CONFLICT = "QT409"
