@@ -141,3 +141,48 @@ def test_plain_text_statements_work_unpipelined_too(engine):
         batch = Batch(session)
         batch.add(text("SELECT 1 AS one"))
         assert batch.run()[0].scalar() == 1
+
+
+def test_a_batch_that_commits(engine):
+    """``run(commit=True)``: on PostgreSQL the COMMIT goes in the batch's own round trip — another
+    connection sees the rows before the session commits, and the session's commit then has
+    nothing to send; elsewhere the flag changes nothing and the session's commit commits."""
+    pipelined_statements = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, _p, context, _m: pipelined_statements.append(statement)
+                 if context is None else None)
+    with Session(engine) as session, Session(engine) as other:
+        with transaction(session, lock=False):
+            batch = Batch(session)
+            batch.add(INSERT, id_=1, name_="một", at_=None)
+            out = batch.run(commit=True)
+            assert [o.rowcount for o in out] == [1]  # the COMMIT's outcome is not among them
+            seen_meanwhile = other.execute(ALL).scalars().all()
+            other.rollback()
+        assert session.execute(ALL).scalars().all() == [1]
+    if engine.dialect.name == "postgresql":
+        assert seen_meanwhile == [1]
+        assert [s.split(None, 1)[0].upper() for s in pipelined_statements] == ["INSERT", "COMMIT"]
+    else:
+        assert seen_meanwhile == []
+
+
+def test_a_failing_statement_stops_the_batchs_commit(engine):
+    with Session(engine) as session:
+        with transaction(session, lock=False):
+            batch = Batch(session)
+            batch.add(INSERT, id_=1, name_="a", at_=None)
+            batch.run(commit=True)
+        with pytest.raises(exc.IntegrityError):
+            with transaction(session, lock=False):
+                batch = Batch(session)
+                batch.add(INSERT, id_=2, name_="b", at_=None)
+                batch.add(INSERT, id_=3, name_="a", at_=None)  # the name is taken
+                batch.run(commit=True)
+        assert session.execute(ALL).scalars().all() == [1]
+        # The connection is usable again, in a new transaction.
+        with transaction(session, lock=False):
+            batch = Batch(session)
+            batch.add(INSERT, id_=4, name_="c", at_=None)
+            batch.run(commit=True)
+        assert session.execute(ALL).scalars().all() == [1, 4]
