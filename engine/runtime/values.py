@@ -20,6 +20,9 @@ from engine.runtime.errors import InvalidTaskData
 
 #: Nesting deeper than this is refused (it is never needed for a form, and keeps recursion bounded).
 MAX_DEPTH = 32
+#: Whole numbers are stored as 64-bit integers, as the state's JSON parser (orjson) reads them:
+#: a larger one would come back as an approximate float.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 #: SpiffWorkflow's serializer treats a dict holding this key as a typed object when loading, so
 #: data carrying it could turn into something else after a dump and load.
 RESERVED_KEY = "typename"
@@ -93,7 +96,8 @@ def checked(data: Any, what: str = "data") -> dict[str, Any]:
     """Validate untrusted data (a dict of plain JSON values) and return a frozen deep copy.
 
     Refused, naming the field: a value that is not str/int/float/bool/None/list/dict, a float
-    that is not finite, a non-text key, the reserved key ``typename``, nesting beyond MAX_DEPTH.
+    that is not finite, a whole number beyond 64 bits, a non-text key, the reserved key
+    ``typename``, nesting beyond MAX_DEPTH.
     Subclasses of str/int/float (e.g. an IntEnum or markup text) are copied as the base type.
     """
     if data is None:
@@ -122,6 +126,9 @@ def _checked_value(value: Any, field: str, path: str, depth: int) -> Any:
     if isinstance(value, str):
         return str(value)
     if isinstance(value, int):
+        if not INT_MIN <= value <= INT_MAX:
+            raise InvalidTaskData(f"Field '{path}': {value} is beyond the whole numbers a step can store "
+                                  f"({INT_MIN} to {INT_MAX}).", field=field)
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):

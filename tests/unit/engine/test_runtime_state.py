@@ -240,3 +240,39 @@ def test_unusable_bpmn_is_an_engine_error():
     with pytest.raises(EngineError) as error:
         ProcedureRuntime.from_bpmn(document("camunda", nodes, flows, {"tthc.legal_days": "1"}))
     assert "SCRIPT_FORBIDDEN" in error.value.message and error.value.element == "Script_1"
+
+
+def test_whole_numbers_round_trip_exactly_up_to_64_bits_and_beyond_are_refused():
+    """The state's parser reads 64-bit integers exactly; a larger one would come back as an
+    approximate float, so the form data check refuses it, naming the field."""
+    from engine.runtime.errors import InvalidTaskData
+    from engine.runtime.values import INT_MAX, INT_MIN, checked
+
+    rt = runtime(CD)
+    state = rt.start({"big": INT_MAX, "small": INT_MIN, "nested": {"n": [INT_MAX]}}).dump()
+    assert rt.load(state).dump() == state
+    loaded = rt.load(state)._workflow.task_tree.data
+    assert loaded["big"] == INT_MAX and type(loaded["big"]) is int and loaded["small"] == INT_MIN
+    assert loaded["nested"]["n"] == (INT_MAX,)
+    for too_big in (INT_MAX + 1, INT_MIN - 1, 10**30):
+        with pytest.raises(InvalidTaskData) as err:
+            checked({"so_tien": {"tong": too_big}})
+        assert err.value.field == "so_tien" and "so_tien.tong" in str(err.value)
+
+
+def test_a_state_json_refuses_is_still_read_by_the_lenient_parser_or_called_damaged():
+    """orjson is strict; a text it refuses is read by the standard library before being called
+    damaged (NaN was never written by the runtime, but is valid to Python's json)."""
+    from engine.runtime.values import INT_MAX, INT_MIN
+
+    rt = runtime(CD)
+    state = rt.start({"n": 1}).dump()
+    lenient = state.replace('"n":1', '"n":NaN', 1)
+    assert lenient != state
+    n = rt.load(lenient)._workflow.task_tree.data["n"]
+    assert n != n  # NaN, read by json
+    with pytest.raises(StateError, match="not valid JSON"):
+        rt.load(state[:-5])
+    for start in (INT_MAX + 1, INT_MIN - 1):
+        with pytest.raises(EngineError):
+            rt.start({"n": start})
