@@ -18,6 +18,32 @@ def test_postgres_upgrade_downgrade_upgrade(pg_database, tmp_path):
     assert_round_trip(make_app(pg_database, tmp_path))
 
 
+def test_postgres_only_parts_of_migration_0006(pg_database, tmp_path):
+    """The completion's write check function, and lz4 for the dossier states; both gone with a
+    downgrade to 0005."""
+    from flask_migrate import downgrade, upgrade as upgrade_to
+
+    app = make_app(pg_database, tmp_path)
+    check = "SELECT count(*) FROM pg_proc WHERE proname = 'quytrinh_expect_one'"
+    compression = ("SELECT attcompression FROM pg_attribute "
+                   "WHERE attrelid = 'dossiers'::regclass AND attname = 'state'")
+    from web.extensions import db
+    with app.app_context():
+        upgrade_to()
+        with db.engine.connect() as conn:
+            assert conn.execute(text(check)).scalar() == 1
+            assert conn.execute(text(compression)).scalar() == "l"
+            assert conn.execute(text("SELECT quytrinh_expect_one(1, 'x')")).scalar() == 1
+            with pytest.raises(DBAPIError) as err:
+                conn.execute(text("SELECT quytrinh_expect_one(0, 'open step')"))
+            assert err.value.orig.sqlstate == "QT409" and "open step: 0 rows" in str(err.value.orig)
+        downgrade(revision="0005")
+        with db.engine.connect() as conn:
+            assert conn.execute(text(check)).scalar() == 0
+            assert conn.execute(text(compression)).scalar() == ""
+        db.engine.dispose()
+
+
 @pytest.fixture
 def pg_app(pg_database, tmp_path):
     app = make_app(pg_database, tmp_path)
