@@ -29,6 +29,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web import i18n
 
     db.init_app(app)
+    from web import request_db
+    request_db.register(app, db)
     migrate.init_app(app, db, directory=str(config_module.MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from services.errors import ServiceError
+from web.extensions import db
 
 
 def _wants_json() -> bool:
@@ -48,5 +49,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()  # whatever the request had open; the page below reads afresh
         return _render(500, _("Internal error"), _(
             "Something went wrong on our side; nothing was saved half-way. The error has been logged."))
