@@ -53,6 +53,11 @@ class _Compiled:
     binds: tuple[tuple[str, Callable[[Any], Any] | None, bool, Any], ...]
     results: tuple[Callable[[Any], Any] | None, ...]
     row: type | None
+    expanding: bool  # an IN list SQLAlchemy expands per call: Connection.execute only
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _process, _required, _default in self.binds)
 
 
 # Keyed by the statement object and the dialect: statements on the hot path are module-level
@@ -69,15 +74,12 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
     if hit is not None and hit[0] is stmt:
         return hit[1]
     compiled = stmt.compile(dialect=dialect)
-    if compiled.post_compile_params:
-        raise ValueError("a batched statement cannot expand parameters (IN with a list): "
-                         "list the bindparam()s instead")
     binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect), bind.required, bind.value)
                   for name, bind in compiled.binds.items())
     columns = list(getattr(stmt, "selected_columns", ()))  # none for DML and text(): raw tuples
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
     row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
-    entry = _Compiled(compiled.string, binds, results, row)
+    entry = _Compiled(compiled.string, binds, results, row, bool(compiled.post_compile_params))
     with _compiled_lock:
         if len(_compiled) >= _COMPILED_MAX:
             _compiled.clear()
@@ -126,7 +128,10 @@ class Batch:
         return outcomes[:-1] if commit else outcomes
 
     def _execute(self, stmt: ClauseElement, params: dict[str, Any]) -> Outcome:
-        result = self.connection.execute(stmt, params)
+        # Only the statement's own parameters: for an INSERT or UPDATE, SQLAlchemy would add any
+        # other key that names a column of the table to its VALUES or SET clause.
+        names = _compile(stmt, self.dialect).names
+        result = self.connection.execute(stmt, {name: params[name] for name in names if name in params})
         rows = result.all() if result.returns_rows else []
         return Outcome(rows, result.rowcount)
 
@@ -138,6 +143,9 @@ class Batch:
             with raw.pipeline():
                 for stmt, values in items:
                     compiled = _compile(stmt, dialect)
+                    if compiled.expanding:
+                        raise ValueError("a batched statement cannot expand parameters (IN with a list): "
+                                         "list the bindparam()s instead")
                     params = {}
                     for name, process, required, default in compiled.binds:
                         value = values[name] if required or name in values else default

@@ -112,13 +112,11 @@ def cancel_steps(n: int):
                    .values(status=bindparam("cancelled", STEP_CANCELLED)))
 
 
-def insert_steps(n: int):
-    """The *n* worklist rows a completion opens, in one INSERT."""
-    def build():
-        rows = [{_s.c.dossier_id: bindparam("dossier_id"),
-                 **{_s.c[name]: bindparam(f"new{i}_{name}") for name in NEW_STEP_COLUMNS}} for i in range(n)]
-        return insert(_s).values(rows)
-    return _shaped(("insert", n), build)
+def insert_step(i: int):
+    """The *i*-th worklist row a completion opens (its values are ``new{i}_…``). One INSERT per
+    row: SQLAlchemy does not cache the compiled form of a multi-row VALUES."""
+    return _shaped(("insert", i), lambda: insert(_s).values(
+        {_s.c.dossier_id: bindparam("dossier_id"), **{_s.c[name]: bindparam(f"new{i}_{name}") for name in NEW_STEP_COLUMNS}}))
 
 
 def write_params(*, dossier_id: int, expected_version: int, state: str, fields: dict, step_id: int, at, by: int,
@@ -144,8 +142,7 @@ def writes_apart(n_cancelled: int, n_new: int) -> list:
     writes = [UPDATE_DOSSIER, COMPLETE_STEP]
     if n_cancelled:
         writes.append(cancel_steps(n_cancelled))
-    if n_new:
-        writes.append(insert_steps(n_new))
+    writes.extend(insert_step(i) for i in range(n_new))
     writes.append(audit.INSERT)
     return writes
 

@@ -186,3 +186,21 @@ def test_a_failing_statement_stops_the_batchs_commit(engine):
             batch.add(INSERT, id_=4, name_="c", at_=None)
             batch.run(commit=True)
         assert session.execute(ALL).scalars().all() == [1, 4]
+
+
+def test_a_statement_gets_only_its_own_parameters(engine):
+    """A batch's statements may share one dict of values; each gets only its bind parameters. For
+    an UPDATE or INSERT, SQLAlchemy would otherwise add any key naming a column to its SET or
+    VALUES clause (here: overwrite ``at``)."""
+    at = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
+    with Session(engine) as session:
+        batch = Batch(session)
+        shared = {"id_": 1, "name_": "một", "at_": at, "old": "một", "new": "hai", "at": None, "id": 99}
+        batch.add(INSERT, **shared)
+        renamed = batch.add(RENAME, **shared)
+        read = batch.add(SELECT, name="hai")
+        out = batch.run()
+        assert out[renamed].rowcount == 1
+        row = out[read].first()
+        assert (row.id, row.name, row.at) == (1, "hai", at)
+        session.rollback()
