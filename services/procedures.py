@@ -211,6 +211,9 @@ def give_vp_opinion(session: Session, actor: User, version_id: int, *, agree: bo
         version = _version(session, version_id)
         _require(version.created_by_id != actor.id, N_("Nobody can review their own version."))
         ready = _ready(version)
+        if not ready & {VP_CHECK, VP_OPINION}:  # before asking who may act: nobody may, now
+            raise Conflict(N_("Version %(n)s is %(status)s; this action needs it to be %(expected)s."), "version",
+                           n=version.number, status=version.status, expected=_EXPECTED[VP_OPINION])
         if VP_CHECK in ready:
             _require(_holds_in_kind(session, actor, ("vp_chuyen_vien",), "office"),
                      N_("The Văn phòng UBND tỉnh's specialist reviews the version first."))

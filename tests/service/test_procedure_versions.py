@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services import procedures
 from services.errors import Conflict, Forbidden, ValidationError
@@ -149,3 +149,50 @@ def test_chairman_return_sends_the_version_back_through_the_office(db_session, p
     with pytest.raises(Conflict, match="Văn phòng UBND tỉnh must give its opinion"):
         procedures.decide_version(db_session, people["chutich"], v.id, decision="approve")
     assert db_session.get(ProcedureVersion, v.id).status == SUBMITTED
+
+
+def test_running_dossiers_finish_on_their_retired_version(db_session, people):
+    """Publishing a new version retires the old one; a dossier received on the old one goes on
+    with it to the end (its state belongs to that BPMN), a new dossier starts on the new one.
+    A retired version's own approval steps are over: an opinion or decision on it is refused,
+    saying so, and changes nothing."""
+    from services import dossiers
+    from services.models import Dossier
+    from tests.dossier_helpers import drive, open_steps, vn
+
+    proc = _proc(db_session, "1.003822")
+    old = procedures.published_version(db_session, proc.id)
+    desk = _user(db_session, "motcua")
+    running = dossiers.receive(db_session, desk, procedure_id=proc.id, applicant_name="Hội Khuyến học tỉnh",
+                               received_at=vn(2026, 11, 23, 8), now=vn(2026, 11, 23, 8))
+    running_id, old_id = running.id, old.id
+    drive(db_session, running_id, start=vn(2026, 11, 23, 8), until="Task_VP_ThamTra")
+
+    renamed = CHAIRMAN_BPMN.replace("thẩm định hồ sơ, dự thảo".encode(), "thẩm định hồ sơ (bản 2), dự thảo".encode(), 1)
+    assert renamed != CHAIRMAN_BPMN
+    v = procedures.upload_version(db_session, people["thietke"], proc.id, filename="v2.bpmn", data=renamed)
+    procedures.submit_version(db_session, people["thietke"], v.id)
+    procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], v.id, agree=True, opinion="Đủ điều kiện.")
+    procedures.give_vp_opinion(db_session, people["vp.lanhdao"], v.id, agree=True, opinion="Thống nhất.")
+    procedures.decide_version(db_session, people["chutich"], v.id, decision="approve")
+    procedures.publish_version(db_session, people["thietke"], v.id)
+    new_id = v.id
+    assert db_session.get(ProcedureVersion, old_id).status == RETIRED
+
+    drive(db_session, running_id, start=vn(2026, 11, 26, 8))
+    db_session.expire_all()
+    finished = db_session.get(Dossier, running_id)
+    assert (finished.version_id, finished.status) == (old_id, "returned")
+    fresh = dossiers.receive(db_session, desk, procedure_id=proc.id, applicant_name="Hội Nông dân tỉnh",
+                             received_at=vn(2026, 11, 30, 8), now=vn(2026, 11, 30, 8))
+    assert fresh.version_id == new_id
+    assert [s.spec_id for s in open_steps(db_session, fresh.id)] == ["Task_TiepNhan"]
+
+    events = db_session.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(Conflict) as err:
+        procedures.give_vp_opinion(db_session, people["vp.chuyenvien"], old_id, agree=True, opinion="Muộn.")
+    assert err.value.field
+    with pytest.raises(Conflict):
+        procedures.decide_version(db_session, people["chutich"], old_id, decision="approve")
+    assert db_session.get(ProcedureVersion, old_id).status == RETIRED
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == events
