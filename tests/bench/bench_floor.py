@@ -17,8 +17,6 @@ Not judged against the goal: it is a measurement of the machine and the driver.
 """
 from __future__ import annotations
 
-import gc
-import time
 import uuid
 from typing import Any
 
@@ -27,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tests.bench.bench_engine import make_raw_run
+from tests.bench.common import _sample
 from tests.bench.bench_services import (
     BENCH_CODE, CASES, PG_ADMIN_URL, ServiceRun, SqlCounter, _alternate, _per_step, _pg_reachable, postgres_database,
     procedure_id, publish_sequential,
@@ -138,18 +137,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             replay, conn = _replayer(copy_url, case, per_dossier)
             raw = make_raw_run(case.bpmn, case.plan)
 
-            def ours() -> float:
-                gc.collect()
-                gc.disable()
-                try:
-                    begin = time.perf_counter()
-                    replay()
-                    return (time.perf_counter() - begin) * 1000
-                finally:
-                    gc.enable()
-
             try:
-                floor, base = _alternate(ours, raw, repeat=repeat, warmup=warmup, max_seconds=60.0)
+                floor, base = _alternate(lambda: _sample(replay), raw, repeat=repeat, warmup=warmup,
+                                         max_seconds=60.0)
             finally:
                 conn.close()
         finally:
