@@ -39,6 +39,7 @@ class Outcome:
 
     rows: list
     rowcount: int
+    status: str = ""  # the server's command tag on PostgreSQL ("UPDATE 1", "COMMIT", …)
 
     def first(self):
         return self.rows[0] if self.rows else None
@@ -97,6 +98,7 @@ class Batch:
     def __init__(self, session: Session):
         if isinstance(session, scoped_session):
             session = session()
+        self.session = session
         self.connection: Connection = session.connection()
         self.dialect = self.connection.dialect
         self.pipelined = self.dialect.driver == "psycopg"
@@ -113,19 +115,27 @@ class Batch:
     def run(self, *, commit: bool = False) -> list[Outcome]:
         """Run the queued statements in order; their outcomes in the same order.
 
-        ``commit=True`` on PostgreSQL: COMMIT goes in the same pipeline, after the statements (its
-        outcome is not returned); on success the transaction is over and the session's commit
-        has nothing left to send. Elsewhere the flag changes nothing.
+        ``commit=True`` on PostgreSQL: the session's pending ORM changes are flushed first, COMMIT
+        goes in the same pipeline after the statements (its outcome is not returned), and once
+        the server has committed, the session's transaction is ended too — so nothing sent
+        afterwards can slip into a transaction the database already closed. Elsewhere the flag
+        changes nothing: the caller's transaction commits as usual.
         """
         items, self._items = self._items, []
         if not self.pipelined:
             return [self._execute(stmt, params) for stmt, params in items]
         if commit:
+            self.session.flush()
             items.append((_COMMIT, {}))
         if not items:
             return []
         outcomes = self._pipeline(items)
-        return outcomes[:-1] if commit else outcomes
+        if commit:
+            # A COMMIT in a transaction the server had already aborted answers ROLLBACK, no error.
+            if outcomes.pop().status != "COMMIT":
+                raise exc.InvalidRequestError("the batch's COMMIT was answered by a rollback: nothing was saved")
+            self.session.commit()  # nothing left to send: psycopg sees the connection idle
+        return outcomes
 
     def _execute(self, stmt: ClauseElement, params: dict[str, Any]) -> Outcome:
         # Only the statement's own parameters: for an INSERT or UPDATE, SQLAlchemy would add any
@@ -163,7 +173,7 @@ class Batch:
                 if rows and compiled.row is not None:
                     procs = compiled.results
                     rows = [compiled.row(*(p(v) if p is not None else v for p, v in zip(procs, r))) for r in rows]
-                outcomes.append(Outcome(rows, cursor.rowcount))
+                outcomes.append(Outcome(rows, cursor.rowcount, cursor.statusmessage or ""))
                 cursor.close()
             return outcomes
         except exc.SQLAlchemyError:

@@ -49,6 +49,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()  # whatever the request had open; the page below reads afresh
+        try:
+            db.session.rollback()  # whatever the request had open; the page below reads afresh
+        except Exception:  # noqa: BLE001 - the connection itself may be what failed
+            app.logger.exception("rollback after the error on %s %s failed", request.method, request.path)
         return _render(500, _("Internal error"), _(
             "Something went wrong on our side; nothing was saved half-way. The error has been logged."))

@@ -5,28 +5,51 @@ request leaves open at its end is the transaction its pages read in. Flask-SQLAl
 it with a ROLLBACK, and on PostgreSQL psycopg forgets every prepared statement of the connection
 on a ROLLBACK (a rolled-back transaction could have dropped what they refer to) — so no statement
 would ever stay prepared, and the step completion's reads would be planned afresh on every call.
-A read transaction ends with COMMIT instead, which changes nothing in the database.
+A transaction that only read ends with COMMIT instead, which changes nothing in the database.
 
-A request that failed keeps Flask-SQLAlchemy's rollback; so does one that leaves ORM changes
-pending, which no page should (they are discarded, and the log says where).
+One that wrote is rolled back, as before: a request that failed, one that left ORM changes
+pending, and one whose open transaction flushed ORM changes or ran an INSERT/UPDATE/DELETE
+through the session (a page writing outside a use case's transaction — none should, and the
+log says where).
 """
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, request
+from sqlalchemy import event
 
 log = logging.getLogger(__name__)
 
+_WROTE = "quytrinh_request_wrote"
+
 
 def register(app: Flask, db) -> None:
+    @event.listens_for(db.session, "after_flush")
+    def _flushed(session, _context) -> None:
+        session.info[_WROTE] = True
+
+    @event.listens_for(db.session, "do_orm_execute")
+    def _executed(state) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            state.session.info[_WROTE] = True
+
+    @event.listens_for(db.session, "after_transaction_end")
+    def _ended(session, transaction) -> None:
+        if transaction.parent is None:
+            session.info.pop(_WROTE, None)
+
     @app.teardown_request
     def _end_read_transaction(exc: BaseException | None) -> None:
         session = db.session()
         if exc is not None or not session.in_transaction():
             return
-        if session.new or session.dirty or session.deleted:
-            log.warning("%s %s left unsaved changes; rolled back", request.method, request.path)
+        if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
+            log.warning("%s %s wrote outside a use case's transaction; rolled back", request.method, request.path)
             session.rollback()
             return
-        session.commit()
+        try:
+            session.commit()
+        except Exception:  # noqa: BLE001 - a dropped connection: the answer is already made
+            log.exception("%s %s: ending the read transaction failed", request.method, request.path)
+            session.rollback()

@@ -22,10 +22,10 @@ from engine.runtime.errors import EngineError, InvalidTaskData, ReviewNotFresh, 
 from engine.runtime.guard import ReviewRule, review_is_fresh
 from engine.runtime.instance import CompletedStep, Instance, ReadyTask, WaitingTimer
 from engine.runtime.procedure import ProcedureRuntime
-from engine.runtime.state import FORMAT
+from engine.runtime.state import FORMAT, JSON_FORMAT
 
 __all__ = [
     "EngineError", "TaskNotReady", "InvalidTaskData", "StateError", "ReviewNotFresh",
     "ReadyTask", "CompletedStep", "WaitingTimer", "Instance", "ProcedureRuntime", "ReviewRule",
-    "runtime_for", "set_cache_size", "clear_cache", "review_is_fresh", "FORMAT",
+    "runtime_for", "set_cache_size", "clear_cache", "review_is_fresh", "FORMAT", "JSON_FORMAT",
 ]

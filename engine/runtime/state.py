@@ -20,7 +20,7 @@ threads share it safely.
 
 The dump is compact JSON::
 
-    {"format": "quytrinh.engine/1", "fingerprint": "<sha256 of the BPMN>",
+    {"format": "quytrinh.engine/2", "fingerprint": "<sha256 of the BPMN>",
      "serializer_version": "1.5", "history": [[task id, spec id, {submitted data}], …],
      "workflow": {…SpiffWorkflow's workflow dict, no "spec"/"subprocess_specs"…}}
 """
@@ -45,10 +45,19 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime.errors import StateError
 from engine.runtime.values import freeze, json_default
 
-FORMAT = "quytrinh.engine/1"
-# The state is written with orjson (several times faster than json on the hot path) as the same
-# compact UTF-8 JSON. orjson would write datetimes and dataclasses itself, where json hands them
-# to json_default, which refuses them: they are passed through, to be refused alike.
+#: Written by orjson; read by it (several times faster than json, on the hot path).
+FORMAT = "quytrinh.engine/2"
+#: The same JSON, written by the standard library: what every state was before FORMAT, and what
+#: dump still writes when orjson refuses a value. Read by json, which reads every integer exactly.
+JSON_FORMAT = "quytrinh.engine/1"
+_PREFIX = '{"format":"%s"' % FORMAT  # dump writes the format first
+_PREFIX_BYTES = _PREFIX.encode()
+# orjson writes the same compact UTF-8 JSON json wrote for every value a state can hold — task
+# data is checked plain JSON (values.checked: finite floats, 64-bit integers), the rest
+# SpiffWorkflow's own dicts. It would write datetimes and dataclasses itself, where json hands them
+# to json_default, which refuses them: they are passed through, to be refused alike. It reads an
+# integer beyond 64 bits as an approximate float, without an error — which is why a state holding
+# one (written before task data was limited to 64 bits) keeps JSON_FORMAT and is read by json.
 _AS_JSON_WOULD = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 History = list[tuple[str, str, dict[str, Any]]]  # (task id, spec id, frozen submitted data)
@@ -133,28 +142,33 @@ def dump_state(workflow: BpmnWorkflow, fingerprint: str, history: History) -> st
     try:
         return orjson.dumps(envelope, default=json_default, option=_AS_JSON_WOULD).decode()
     except TypeError:
-        # What orjson refuses and json writes (non-text keys in SpiffWorkflow's own dicts): the
-        # same text the standard library always wrote.
+        # What orjson refuses and json writes (an integer beyond 64 bits from an older state,
+        # non-text keys): json, marked so that json reads it back.
+        envelope["format"] = JSON_FORMAT
         return json.dumps(envelope, default=json_default, ensure_ascii=False, separators=(",", ":"))
 
 
 def _json_loads(state: str | bytes):
-    # orjson is strict where json is lenient (NaN, lone surrogates): a state it refuses gets a
-    # second reading before being called damaged.
     try:
         return json.loads(state)
     except (TypeError, ValueError):
         raise StateError("The workflow state is not valid JSON; it cannot be loaded.") from None
 
 
+def _parse(state: str | bytes):
+    if isinstance(state, str) and state.startswith(_PREFIX) or isinstance(state, bytes) and state.startswith(_PREFIX_BYTES):
+        try:
+            return orjson.loads(state)
+        except orjson.JSONDecodeError:
+            pass  # orjson is strict where json is lenient (NaN, lone surrogates): a second reading
+    return _json_loads(state)
+
+
 def load_state(state: str | bytes, fingerprint: str, spec, subprocess_specs,
                script_engine) -> tuple[BpmnWorkflow, History]:
     """(workflow, history) of a dumped state; StateError when it is not one of this version's."""
-    try:
-        envelope = orjson.loads(state)
-    except orjson.JSONDecodeError:
-        envelope = _json_loads(state)
-    if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
+    envelope = _parse(state)
+    if not isinstance(envelope, dict) or envelope.get("format") not in (FORMAT, JSON_FORMAT):
         raise StateError(f"The workflow state is not in the {FORMAT} format; it cannot be loaded.")
     if envelope.get("fingerprint") != fingerprint:
         raise StateError("The workflow state belongs to another procedure version (its BPMN fingerprint "

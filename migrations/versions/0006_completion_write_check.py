@@ -10,8 +10,8 @@ its COMMIT, and needs nothing here.
 Every completion also writes the dossier's workflow state anew (6–9 KB of JSON, stored
 compressed out of line): lz4 compresses it in about half the time of PostgreSQL's default pglz
 (0.030 ms against 0.067 ms for a 6.6 KB state, measured on the UPDATE) for a few per cent more
-bytes. Existing values keep their compression until rewritten. A server built without lz4
-keeps pglz.
+bytes. Existing values keep their compression until rewritten. A server without lz4 (built
+without it, or older than PostgreSQL 14) keeps pglz.
 
 Revision ID: 0006
 Revises: 0005
@@ -40,8 +40,8 @@ END $$"""
 
 _LZ4 = """DO $$ BEGIN
     ALTER TABLE dossiers ALTER COLUMN state SET COMPRESSION lz4;
-EXCEPTION WHEN feature_not_supported THEN
-    RAISE NOTICE 'this PostgreSQL has no lz4: dossier states stay compressed with pglz';
+EXCEPTION WHEN feature_not_supported OR syntax_error THEN  -- built without lz4; before PostgreSQL 14
+    RAISE NOTICE 'this PostgreSQL has no lz4 compression: dossier states stay compressed with pglz';
 END $$"""
 
 

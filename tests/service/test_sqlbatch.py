@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import (
     Column, Integer, MetaData, String, Table, bindparam, event, exc, insert, select, text, update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from services import audit
 from services.db import UTCDateTime
@@ -204,3 +204,44 @@ def test_a_statement_gets_only_its_own_parameters(engine):
         row = out[read].first()
         assert (row.id, row.name, row.at) == (1, "hai", at)
         session.rollback()
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Thing(_Base):
+    __table__ = things
+
+
+def test_a_committing_batch_takes_the_sessions_pending_changes_and_ends_its_transaction(engine):
+    """What the session holds unflushed belongs to the transaction being committed; once the
+    batch has committed (PostgreSQL), the session's transaction is over too."""
+    with Session(engine) as session, Session(engine) as other:
+        with transaction(session, lock=False):
+            session.add(Thing(id=7, name="bảy"))
+            batch = Batch(session)
+            batch.add(INSERT, id_=8, name_="tám", at_=None)
+            batch.run(commit=True)
+            if batch.pipelined:
+                assert not session.in_transaction()
+                assert other.execute(ALL).scalars().all() == [7, 8]
+                other.rollback()
+        assert other.execute(ALL).scalars().all() == [7, 8]
+
+
+@pytest.mark.postgres
+def test_a_commit_the_server_turns_into_a_rollback_is_an_error(pg_database):
+    """Only PostgreSQL pipelines the COMMIT: one sent into a transaction the server had already
+    aborted is answered ROLLBACK without an error, and must not pass for a commit."""
+    engine = engine_for(pg_database)
+    meta.create_all(engine)
+    with Session(engine) as session:
+        with pytest.raises(exc.InvalidRequestError, match="rollback: nothing was saved"):
+            with transaction(session, lock=False):
+                session.execute(INSERT, {"id_": 1, "name_": "một", "at_": None})
+                with pytest.raises(exc.DBAPIError):
+                    session.execute(text("SELECT 1 / 0"))  # the server aborts the transaction
+                Batch(session).run(commit=True)
+        assert session.execute(ALL).scalars().all() == []
+    engine.dispose()

@@ -43,6 +43,14 @@ def _add_probe_routes(app) -> None:
         user.full_name = "Changed by a page, never saved"
         return "ok"
 
+    @app.get("/_probe/flushed")
+    def flushed():
+        user = db.session.scalar(select(User).where(User.username == "chuyenvien"))
+        user.full_name = "Flushed by a page, never saved"
+        db.session.execute(select(User.id)).all()  # autoflush: the UPDATE is in the transaction
+        assert not db.session.dirty
+        return "ok"
+
 
 def test_a_page_ends_its_read_transaction_with_commit(app, client):
     login(client, "chuyenvien")
@@ -64,13 +72,15 @@ def test_failed_and_unsaved_requests_roll_back(app, client, caplog):
     seen.clear()
     with caplog.at_level(logging.WARNING, logger="web.request_db"):
         assert client.get("/_probe/unsaved").status_code == 200
-    assert seen == {"rollback": 1}
-    assert "GET /_probe/unsaved left unsaved changes" in caplog.text
+        assert client.get("/_probe/flushed").status_code == 200
+    assert seen == {"rollback": 2}
+    assert "GET /_probe/unsaved wrote outside a use case's transaction" in caplog.text
+    assert "GET /_probe/flushed wrote outside a use case's transaction" in caplog.text
     from services.models import User
     from web.extensions import db
     with app.app_context():
         name = db.session.scalar(select(User.full_name).where(User.username == "chuyenvien"))
-    assert name != "Changed by a page, never saved"
+    assert name not in ("Changed by a page, never saved", "Flushed by a page, never saved")
 
 
 @pytest.mark.postgres

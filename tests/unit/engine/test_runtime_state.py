@@ -276,3 +276,27 @@ def test_a_state_json_refuses_is_still_read_by_the_lenient_parser_or_called_dama
     for start in (INT_MAX + 1, INT_MIN - 1):
         with pytest.raises(EngineError):
             rt.start({"n": start})
+
+
+def test_a_state_written_by_json_keeps_its_integers_exactly():
+    """States from before orjson were written by json (format quytrinh.engine/1) and may hold an
+    integer beyond 64 bits, which orjson would read as a float: they are read by json, and one
+    that still holds such a number is written back by json in that format."""
+    from engine.runtime import JSON_FORMAT
+
+    rt = runtime(CD)
+    state = rt.start({"n": 1}).dump()
+    assert state.startswith('{"format":"%s"' % FORMAT)
+    old = json.loads(state)
+    old["format"] = JSON_FORMAT
+    old["workflow"]["tasks"][old["workflow"]["root"]]["data"]["n"] = 2**70
+    old_text = json.dumps(old, ensure_ascii=False, separators=(",", ":"))
+    instance = rt.load(old_text)
+    assert instance._workflow.task_tree.data["n"] == 2**70 and type(instance._workflow.task_tree.data["n"]) is int
+    instance._state = None  # dump afresh, not the text it was loaded from
+    again = instance.dump()
+    assert json.loads(again)["format"] == JSON_FORMAT and str(2**70) in again
+    assert rt.load(again)._workflow.task_tree.data["n"] == 2**70
+    # Bytes are read alike.
+    assert rt.load(old_text.encode())._workflow.task_tree.data["n"] == 2**70
+    assert rt.load(state.encode()).dump() == state
