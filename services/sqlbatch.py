@@ -55,10 +55,7 @@ class _Compiled:
     results: tuple[Callable[[Any], Any] | None, ...]
     row: type | None
     expanding: bool  # an IN list SQLAlchemy expands per call: Connection.execute only
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(name for name, _process, _required, _default in self.binds)
+    names: tuple[str, ...]  # the bind parameters' names
 
 
 # Keyed by the statement object and the dialect: statements on the hot path are module-level
@@ -80,7 +77,8 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
     columns = list(getattr(stmt, "selected_columns", ()))  # none for DML and text(): raw tuples
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
     row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
-    entry = _Compiled(compiled.string, binds, results, row, bool(compiled.post_compile_params))
+    entry = _Compiled(compiled.string, binds, results, row, bool(compiled.post_compile_params),
+                      tuple(compiled.binds))
     with _compiled_lock:
         if len(_compiled) >= _COMPILED_MAX:
             _compiled.clear()

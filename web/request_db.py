@@ -24,20 +24,29 @@ log = logging.getLogger(__name__)
 _WROTE = "quytrinh_request_wrote"
 
 
+def _flushed(session, _context) -> None:
+    session.info[_WROTE] = True
+
+
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+_LISTENERS = (("after_flush", _flushed), ("do_orm_execute", _executed), ("after_transaction_end", _ended))
+
+
 def register(app: Flask, db) -> None:
-    @event.listens_for(db.session, "after_flush")
-    def _flushed(session, _context) -> None:
-        session.info[_WROTE] = True
-
-    @event.listens_for(db.session, "do_orm_execute")
-    def _executed(state) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            state.session.info[_WROTE] = True
-
-    @event.listens_for(db.session, "after_transaction_end")
-    def _ended(session, transaction) -> None:
-        if transaction.parent is None:
-            session.info.pop(_WROTE, None)
+    # db.session is one for the process while apps may be many (tests build one each): the
+    # session's listeners are added once.
+    for name, listener in _LISTENERS:
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
 
     @app.teardown_request
     def _end_read_transaction(exc: BaseException | None) -> None:

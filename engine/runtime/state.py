@@ -156,7 +156,8 @@ def _json_loads(state: str | bytes):
 
 
 def _parse(state: str | bytes):
-    if isinstance(state, str) and state.startswith(_PREFIX) or isinstance(state, bytes) and state.startswith(_PREFIX_BYTES):
+    prefix = _PREFIX if isinstance(state, str) else _PREFIX_BYTES
+    if isinstance(state, (str, bytes)) and state.startswith(prefix):
         try:
             return orjson.loads(state)
         except orjson.JSONDecodeError:

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from services import audit
-
 from services.calendar import ROW_ID as CALENDAR_ROW
 from services.models import (
     AuditEvent, CalendarConfig, Dossier, DossierStep, ProcedureVersion, RoleAssignment, User,

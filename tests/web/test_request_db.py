@@ -102,3 +102,16 @@ def test_postgres_connections_keep_their_prepared_statements_across_requests(pg_
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_sessions_listeners_are_added_once_however_many_apps(app, tmp_path):
+    from web.extensions import db
+
+    make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    session = db.session.session_factory()
+    try:
+        assert [len(list(getattr(session.dispatch, name))) for name in
+                ("after_flush", "do_orm_execute", "after_transaction_end")] == [1, 1, 1]
+    finally:
+        session.close()
