@@ -56,6 +56,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Bumped by logout, a password change or reset and deactivation: every session that carries
+    # an older epoch is no longer accepted.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     assignments: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -101,3 +104,15 @@ class RoleAssignment(Base):
     user: Mapped[User] = relationship(back_populates="assignments")
     role: Mapped[Role] = relationship(lazy="joined")
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+
+
+class LoginThrottle(Base):
+    """`LoginThrottle` — giới hạn đăng nhập: failed logins counted per key (an address, or an
+    address and an account) in a window, and how long that key is held back."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

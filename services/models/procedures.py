@@ -73,3 +73,18 @@ class ProcedureVersion(Base):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     vp_by: Mapped[User | None] = relationship(foreign_keys=[vp_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+
+class PolicySetting(Base):
+    """`PolicySetting` — tham số chính sách: one province-wide policy value set by the admin (for
+    example the minimum time cut per year), as JSON, with who changed it last."""
+
+    __tablename__ = "policy_settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(120))
+
+    __mapper_args__ = {"version_id_col": revision}
