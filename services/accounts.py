@@ -1,4 +1,4 @@
-"""Accounts: login with lockout, users, role assignments (tài khoản và phân quyền).
+"""Accounts: login under throttles, sessions, users, role assignments (tài khoản và phân quyền).
 
 Every change writes its audit event in the same transaction.
 """
@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from services import audit
+from services import login_throttle as throttle
 from services.errors import N_, Conflict, Forbidden, NotFound, ValidationError, found
 from services.models import OrgUnit, Role, RoleAssignment, User
+from services.login_throttle import KnownDevice, LoginPolicy
 from services.uow import transaction
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,80}")
+_SESSION_ID = re.compile(r"(\d{1,18}):(\d{1,18})", re.ASCII)
 _hasher = PasswordHasher()
 # Verifying against this for unknown usernames keeps their response time like a real account's.
 _DUMMY_HASH = _hasher.hash("quytrinh-no-such-user")
@@ -33,67 +36,68 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt
-
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
-
-
 @dataclass(frozen=True)
 class LoginResult:
-    """`user` is set on success; otherwise `reason` is one of bad_credentials, locked, inactive."""
+    """`user` is set on success; otherwise `reason` is "refused" (unknown name, wrong password or held
+    back: one answer, so that it tells nothing) or "inactive" (the right password of a deactivated account)."""
 
     user: User | None
     reason: str | None = None
-    locked_until: datetime | None = None
 
 
 def authenticate(session: Session, username: str, password: str, *, policy: LoginPolicy = LoginPolicy(),
-                 ip: str | None = None, now: datetime | None = None) -> LoginResult:
-    """Check a password; count failures and lock the account after `policy.max_failures` in a row."""
+                 ip: str | None = None, device: KnownDevice | None = None,
+                 now: datetime | None = None) -> LoginResult:
+    """Check a password under the throttles of services.login_throttle.
+
+    Every attempt does the same work whatever it finds, so that neither the answer nor its time tells
+    whether the account exists, the password was right or the client is held back: one SELECT of the
+    user, one of its three counters, one argon2 verification (against a dummy hash when there is no
+    such user, and even when held back), one upsert of the counters, one audit event. Only a success
+    writes more (the user's last login).
+    """
     now = now or _utcnow()
-    username = (username or "").strip()
+    account = throttle.account_key(username)
+    address = throttle.address_key(ip)
     with transaction(session):
-        user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-        details = {"ip": ip} if ip else {}
-        if user is None:
-            _verify(_DUMMY_HASH, password)
-            audit.record(session, audit.ANONYMOUS, "login_failed", f"user:{username[:80]}",
-                         {**details, "reason": "unknown_user"}, at=now)
-            return LoginResult(None, "bad_credentials")
-        locked_until = _aware(user.locked_until)
-        if locked_until and locked_until > now:
-            audit.record(session, user.username, "login_refused", f"user:{user.id}",
-                         {**details, "reason": "locked"}, at=now)
-            return LoginResult(None, "locked", locked_until)
-        if not _verify(user.password_hash, password):
-            user.failed_logins = (user.failed_logins or 0) + 1
-            audit.record(session, user.username, "login_failed", f"user:{user.id}",
-                         {**details, "reason": "bad_password", "failures": user.failed_logins}, at=now)
-            if user.failed_logins >= policy.max_failures:
-                user.locked_until = now + policy.lockout
-                user.failed_logins = 0
-                audit.record(session, audit.SYSTEM, "account_locked", f"user:{user.id}",
-                             {"username": user.username, "until": audit.format_at(user.locked_until)}, at=now)
-                return LoginResult(None, "locked", user.locked_until)
-            return LoginResult(None, "bad_credentials")
-        if not user.active:
-            audit.record(session, user.username, "login_refused", f"user:{user.id}",
-                         {**details, "reason": "inactive"}, at=now)
-            return LoginResult(None, "inactive")
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        audit.record(session, user.username, "login", f"user:{user.id}", details, at=now)
-        return LoginResult(user)
+        throttle.purge(session, policy, now)
+        # Roles are not needed to check a password; loading them only for real accounts would take time.
+        user = session.scalar(select(User).options(lazyload(User.assignments))
+                              .where(func.lower(User.username) == (username or "").strip().lower()[:200]))
+        known = device is not None and user is not None and user.id in device.user_ids
+        counters = throttle.load(session, throttle.keys(account, address, device.token if known else None))
+        # A browser that has logged into this account before is held back only by its own failures.
+        held = [kind for kind in throttle.KINDS if counters[kind].held(now) and (kind == "pair" or not known)]
+        password_ok = _verify(user.password_hash if user is not None else _DUMMY_HASH, password)
+        details = {"ip": address}
+        if user is not None and password_ok and user.active and not held:
+            throttle.reset(counters["pair"], now)
+            throttle.save(session, list(counters.values()), now)
+            user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            audit.record(session, user.username, "login", f"user:{user.id}", details, at=now)
+            return LoginResult(user)
+        started = [kind for kind in throttle.KINDS
+                   if throttle.count_failure(counters[kind], policy.limit(kind), policy, now)]
+        throttle.save(session, list(counters.values()), now)
+        if started:
+            details["holds_started"] = started
+        if held:
+            action, details["reason"], details["held"] = "login_refused", "held_back", held
+        elif user is None:
+            action, details["reason"] = "login_failed", "unknown_user"
+        elif not password_ok:
+            action, details["reason"] = "login_failed", "bad_password"
+            details["failures"] = counters["pair"].failures
+        else:
+            action, details["reason"] = "login_refused", "inactive"
+        obj = f"user:{user.id}" if user is not None else f"user:{account}"
+        audit.record(session, user.username if user is not None else audit.ANONYMOUS, action, obj,
+                     details, at=now)
+        # The right password of a deactivated account may say so: whoever typed it holds the password
+        # (at the same throttled rate a right guess on an active account would simply log in).
+        return LoginResult(None, "inactive" if details["reason"] == "inactive" else "refused")
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -104,8 +108,31 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def record_logout(session: Session, user: User) -> None:
+    """Log out: every session of this user ends (on every browser), not only the one that asked."""
     with transaction(session):
+        user = _get_user(session, user.id)
+        _end_sessions(user)
         audit.record(session, user.username, "logout", f"user:{user.id}")
+
+
+def _end_sessions(user: User) -> None:
+    # A session carries the epoch it was opened in (User.get_id); session_user refuses an older one.
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def session_user(session: Session, session_id: str | None) -> User | None:
+    """The user a login session ("<id>:<epoch>", User.get_id) belongs to, or None when it has ended:
+    no such user, deactivated, or opened before a logout, password change or deactivation.
+
+    One primary-key lookup, as before the epoch existed: this runs on every request.
+    """
+    match = _SESSION_ID.fullmatch(session_id or "")
+    if match is None:  # a session from before epochs existed, or not ours
+        return None
+    user = session.get(User, int(match[1]))
+    if user is None or not user.active or (user.session_epoch or 0) != int(match[2]):
+        return None
+    return user
 
 
 def _validate_password(password: str) -> None:
@@ -144,6 +171,8 @@ def set_active(session: Session, actor: User | str, user_id: int, active: bool) 
         user = _get_user(session, user_id)
         if user.active != active:
             user.active = active
+            if not active:
+                _end_sessions(user)
             audit.record(session, who, "user_activated" if active else "user_deactivated",
                          f"user:{user.id}", {"username": user.username})
     return user
@@ -156,6 +185,8 @@ def set_password(session: Session, actor: User | str, user_id: int, password: st
         user = _get_user(session, user_id)
         user.password_hash = hash_password(password)
         user.failed_logins, user.locked_until = 0, None
+        _end_sessions(user)
+        throttle.clear_account(session, user.username)
         audit.record(session, who, "password_set", f"user:{user.id}", {"username": user.username})
 
 
@@ -205,3 +236,10 @@ def _actor(actor: User | str) -> str:
             raise Forbidden(N_("Only administrators can change accounts and roles."))
         return actor.username
     return str(actor)
+
+
+def login_holds(session: Session, users: list[User]) -> dict[int, datetime]:
+    """{user id: until} for the accounts whose login from unknown browsers is held back now."""
+    holds = throttle.account_holds(session, [u.username for u in users], _utcnow())
+    return {u.id: holds[throttle.account_key(u.username)] for u in users
+            if throttle.account_key(u.username) in holds}

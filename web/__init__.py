@@ -23,6 +23,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=str(config_module.instance_path()))
     app.config.update(settings)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N proxies, the client's address (the login throttles' key) and scheme are theirs to tell.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
     from web.extensions import babel, csrf, db, login_manager, migrate

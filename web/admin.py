@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from services import accounts
@@ -43,7 +43,8 @@ def index():
 @bp.get("/users")
 def users():
     rows = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", users=rows, action_form=ActionForm())
+    return render_template("admin/users.html", users=rows, holds=accounts.login_holds(db.session, rows),
+                           action_form=ActionForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -75,6 +76,7 @@ def _grant_form() -> GrantRoleForm:
 
 def _detail(user: User, grant=None, password=None, status: int = 200):
     return render_template("admin/user_detail.html", user=user, grant=grant or _grant_form(),
+                           hold=accounts.login_holds(db.session, [user]).get(user.id),
                            password=password or PasswordForm(prefix="pw"), action_form=ActionForm()), status
 
 
@@ -142,7 +144,11 @@ def set_password(user_id: int):
         except ServiceError as exc:
             _field_error(form, exc)
         else:
-            flash(_("Password changed; the account is unlocked."), "success")
+            if user.id == current_user.id:
+                # Every session of the account ended; the admin who changed their own keeps this one.
+                login_user(db.session.get(User, user.id))
+            flash(_("Password changed: every session of the account has ended and its login holds are lifted."),
+                  "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return _detail(user, password=form, status=400)
 

@@ -5,13 +5,14 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from services import accounts
-from services.models import User
+from web import known_device
 from web.extensions import db, login_manager
 from web.forms import ActionForm, LoginForm
+from web.safe_redirect import local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -29,13 +30,9 @@ def _unauthorized():
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
-        return None
-    # A user deactivated while logged in loses the session at the next request.
-    return user if user is not None and user.active else None
+def load_user(session_id: str):
+    # Refuses a session opened before a logout, password change or deactivation of its user.
+    return accounts.session_user(db.session, session_id)
 
 
 def role_required(*roles: str):
@@ -55,9 +52,12 @@ def role_required(*roles: str):
 
 
 def _policy() -> accounts.LoginPolicy:
+    config = current_app.config
     return accounts.LoginPolicy(
-        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-        lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
+        max_failures=config["LOGIN_MAX_FAILURES"],
+        max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        max_failures_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
     )
 
 
@@ -67,33 +67,29 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        device = known_device.read()
         result = accounts.authenticate(db.session, form.username.data, form.password.data,
-                                       policy=_policy(), ip=request.remote_addr)
+                                       policy=_policy(), ip=request.remote_addr, device=device)
         if result.user is not None:
             lang = session.get("lang")
             session.clear()  # a fresh session on login: no fixation
             if lang:
                 session["lang"] = lang
             login_user(result.user)
-            return redirect(_safe_next(request.args.get("next")))
-        if result.reason == "locked":
-            form.form_errors.append(_(
-                "This account is locked until %(until)s after repeated failed logins. "
-                "Try again later or ask an administrator.",
-                until=format_datetime(result.locked_until, "HH:mm dd/MM/yyyy")))
-        elif result.reason == "inactive":
+            response = redirect(local_path(request.args.get("next")) or url_for("main.index"))
+            known_device.remember(response, device, result.user.id)
+            return response
+        if result.reason == "inactive":
             form.form_errors.append(_("This account has been deactivated. Ask an administrator."))
         else:
-            form.form_errors.append(_("Wrong username or password."))
+            # One answer for an unknown name, a wrong password and a held-back client: it must not
+            # tell which accounts exist or whose password was right.
+            form.form_errors.append(_(
+                "Wrong username or password, or too many failed logins from here. "
+                "Check them, or try again in %(minutes)d minutes.",
+                minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: "next" must not become an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.index")
 
 
 @bp.post("/logout")
@@ -102,7 +98,7 @@ def logout():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    accounts.record_logout(db.session, current_user._get_current_object())
+    accounts.record_logout(db.session, current_user._get_current_object())  # ends every session of the user
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -66,6 +66,19 @@ def secret_key(environ=os.environ) -> str:
     return key
 
 
+def _int(environ, name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not '{raw}'") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
 def from_environment(environ=os.environ) -> dict:
     """The Flask config mapping for this environment."""
     production = environ.get("QUYTRINH_ENV") == "production"
@@ -81,8 +94,16 @@ def from_environment(environ=os.environ) -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
-        "LOGIN_MAX_FAILURES": int(environ.get("QUYTRINH_LOGIN_MAX_FAILURES", 5)),
-        "LOGIN_LOCKOUT_MINUTES": int(environ.get("QUYTRINH_LOGIN_LOCKOUT_MINUTES", 15)),
+        # Failed logins within the window (LOCKOUT_MINUTES) before a client is held back for as long:
+        # per browser-or-address and account, per address, per account for unknown browsers
+        # (services.login_throttle). None of them lets a stranger lock an official out.
+        "LOGIN_MAX_FAILURES": _int(environ, "QUYTRINH_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "QUYTRINH_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "QUYTRINH_LOGIN_MAX_FAILURES_PER_ACCOUNT", 20),
+        "LOGIN_LOCKOUT_MINUTES": _int(environ, "QUYTRINH_LOGIN_LOCKOUT_MINUTES", 15),
+        # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none, remote_addr is the
+        # client). Only set it when they do: the header is otherwise the client's to forge.
+        "TRUSTED_PROXIES": _int(environ, "QUYTRINH_TRUSTED_PROXIES", 0, minimum=0),
         "MAX_CONTENT_LENGTH": int(environ.get("QUYTRINH_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "QUYTRINH_ENV": environ.get("QUYTRINH_ENV", "development"),
     }

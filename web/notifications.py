@@ -15,6 +15,7 @@ from services import notifications as service
 from services.roles import OFFICIAL_ROLES
 from web.extensions import db
 from web.forms import ActionForm
+from web.safe_redirect import local_path
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -78,7 +79,4 @@ def read_all():
 
 
 def _back() -> str:
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("notifications.index")
+    return local_path(request.form.get("next")) or url_for("notifications.index")

@@ -27,6 +27,7 @@ from web import task_form
 from web.auth import role_required
 from web.extensions import db
 from web.inbox import deadline, role_label, row_context
+from web.safe_redirect import local_path
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -135,15 +136,9 @@ def done(step_id: int):
                            may_open=lambda s: may_perform(user, s.role, s.org_unit_id))
 
 
-def _safe_back(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 def _claim_action(step_id: int, action, message):
     step = get_step(step_id)
-    back = _safe_back(request.form.get("next")) or url_for("tasks.show", step_id=step_id)
+    back = local_path(request.form.get("next")) or url_for("tasks.show", step_id=step_id)
     htmx = request.headers.get("HX-Request") == "true"
     try:
         action(db.session, current_user._get_current_object(), step_id)

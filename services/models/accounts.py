@@ -41,7 +41,11 @@ class Role(Base):
 
 
 class User(Base):
-    """`User` — tài khoản: one person's account, with lockout state."""
+    """`User` — tài khoản: one person's account; `session_epoch` ends its sessions when bumped.
+
+    `failed_logins` and `locked_until` are no longer used (login throttles are per client and account,
+    in `login_throttles`); they are kept at 0/None for older code reading them.
+    """
 
     __tablename__ = "users"
 
@@ -78,7 +82,9 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login keeps this in the session: the epoch in it ends the session when bumped
+        # (services.accounts.session_user).
+        return f"{self.id}:{self.session_epoch or 0}"
 
     def role_codes(self) -> set[str]:
         return {a.role_code for a in self.assignments}

@@ -82,3 +82,28 @@ def test_postgres_refuses_update_delete_truncate(pg_app, statement):
         with pytest.raises(DBAPIError, match="append-only"):
             conn.execute(text(statement))
     engine.dispose()
+
+
+def test_postgres_login_throttles_and_session_epochs(pg_app):
+    """The throttles' upsert and clean-up, and the session epoch, on PostgreSQL (#11 findings 4, 8)."""
+    from tests.conftest import csrf_token
+
+    stranger, official = pg_app.test_client(), pg_app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "203.0.113.10"
+    official.environ_base["REMOTE_ADDR"] = "2001:db8:1:2::7"
+    for typed in ("chutich", "ChuTich", "CHUTICH", "chutich", "chuTich"):
+        assert login(stranger, typed, "doan-mat-khau").status_code == 401
+    assert login(stranger, "chutich").status_code == 401  # this pair is held back …
+    assert login(official, "chutich").status_code == 302  # … nobody else
+    saved = pg_app.test_client()
+    saved.set_cookie("session", official.get_cookie("session").value)
+    assert saved.get("/").status_code == 200
+    official.post("/logout", data={"csrf_token": csrf_token(official, "/")})
+    assert saved.get("/").status_code == 302
+    engine = create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"])
+    with Session(engine) as session:
+        keys = set(session.scalars(text("SELECT key FROM login_throttles")))
+        assert {"pair:chutich|a:203.0.113.10", "addr:203.0.113.10", "acct:chutich",
+                "pair:chutich|a:2001:db8:1:2::/64"} <= keys
+        assert audit.verify(session)[1] is None
+    engine.dispose()

@@ -1,4 +1,6 @@
-"""Login, lockout, deactivation, CSRF and the admin-only pages through the real web stack."""
+"""Login, deactivation, CSRF and the admin-only pages through the real web stack.
+
+Throttles: test_login_throttle.py; sessions ending: test_sessions.py; `next`: test_login_redirect.py."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -36,7 +38,7 @@ def test_login_ok_lands_on_home_in_vietnamese(client, db_session):
 def test_wrong_password_is_refused_and_audited(client, db_session):
     response = login(client, "chuyenvien", "not-the-password")
     assert response.status_code == 401
-    assert "Sai tên đăng nhập hoặc mật khẩu." in response.get_data(as_text=True)
+    assert "Sai tên đăng nhập hoặc mật khẩu" in response.get_data(as_text=True)
     user = _user(db_session, "chuyenvien")
     failed = _events(db_session, "login_failed", f"user:{user.id}")
     assert len(failed) == 1 and '"reason":"bad_password"' in failed[0].payload
@@ -46,35 +48,38 @@ def test_wrong_password_is_refused_and_audited(client, db_session):
 def test_unknown_user_gets_the_same_message(client, db_session):
     response = login(client, "nobody", "whatever123")
     assert response.status_code == 401
-    assert "Sai tên đăng nhập hoặc mật khẩu." in response.get_data(as_text=True)
+    assert "Sai tên đăng nhập hoặc mật khẩu" in response.get_data(as_text=True)
     assert _events(db_session, "login_failed", "user:nobody")
 
 
-def test_lockout_after_repeated_failures(client, db_session, app):
+def test_repeated_failures_hold_back_this_client_for_this_account(client, db_session, app):
     limit = app.config["LOGIN_MAX_FAILURES"]
     for _ in range(limit):
         login(client, "lanhdaophong", "wrong-password")
     user = _user(db_session, "lanhdaophong")
-    locked = _events(db_session, "account_locked", f"user:{user.id}")
-    assert len(locked) == 1
-    assert len(_events(db_session, "login_failed", f"user:{user.id}")) == limit
-    # Even the right password is refused while locked, and the refusal is audited.
+    failed = _events(db_session, "login_failed", f"user:{user.id}")
+    assert len(failed) == limit and '"holds_started":["pair"]' in failed[-1].payload
+    # Even the right password is refused from here, with the same words, and the refusal is audited.
     response = login(client, "lanhdaophong")
     assert response.status_code == 401
-    assert "tạm khóa" in response.get_data(as_text=True)
-    assert _events(db_session, "login_refused", f"user:{user.id}")
+    assert "Sai tên đăng nhập hoặc mật khẩu" in response.get_data(as_text=True)
+    refused = _events(db_session, "login_refused", f"user:{user.id}")
+    assert len(refused) == 1 and '"reason":"held_back"' in refused[0].payload
     db_session.refresh(user)
-    assert user.locked_until is not None
+    assert user.locked_until is None  # the account itself is not locked
 
 
-def test_lockout_expires(db_session):
+def test_a_hold_expires(db_session):
     policy = accounts.LoginPolicy(max_failures=3, lockout=timedelta(minutes=15))
     t0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
     for i in range(3):
-        assert accounts.authenticate(db_session, "vanthu.so", "bad-pass", policy=policy, now=t0 + timedelta(seconds=i)).user is None
-    during = accounts.authenticate(db_session, "vanthu.so", "quytrinh2026", policy=policy, now=t0 + timedelta(minutes=14))
-    assert during.user is None and during.reason == "locked"
-    after = accounts.authenticate(db_session, "vanthu.so", "quytrinh2026", policy=policy, now=t0 + timedelta(minutes=16))
+        assert accounts.authenticate(db_session, "vanthu.so", "bad-pass", policy=policy, ip="10.0.0.1",
+                                     now=t0 + timedelta(seconds=i)).user is None
+    during = accounts.authenticate(db_session, "vanthu.so", "quytrinh2026", policy=policy, ip="10.0.0.1",
+                                   now=t0 + timedelta(minutes=14))
+    assert during.user is None and during.reason == "refused"
+    after = accounts.authenticate(db_session, "vanthu.so", "quytrinh2026", policy=policy, ip="10.0.0.1",
+                                  now=t0 + timedelta(minutes=30))
     assert after.user is not None and after.user.username == "vanthu.so"
 
 

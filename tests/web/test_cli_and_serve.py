@@ -53,6 +53,12 @@ def test_production_requires_secret_key(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
+@pytest.mark.parametrize("name, value", [("QUYTRINH_LOGIN_MAX_FAILURES", "five"),
+                                         ("QUYTRINH_TRUSTED_PROXIES", "-1")])
+def test_a_bad_login_setting_is_one_clear_line(tmp_path, name, value):
+    _one_clear_line(_run(["db", "upgrade"], tmp_path, **{name: value}), name, value)
+
+
 def test_serve_refuses_an_unmigrated_database(tmp_path):
     result = _run(["serve"], tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/q.db")
     _one_clear_line(result, "quytrinh db upgrade")
