@@ -21,7 +21,7 @@ from bpmn import lint as lint_bpmn
 from bpmn.profile import parse_authority
 from bpmn import InvalidOption
 from engine.runtime import Instance, InvalidTaskData, ProcedureRuntime, ReviewNotFresh, runtime_for
-from services import audit
+from services import audit, version_files
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
 from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.procedures import (
@@ -92,7 +92,7 @@ def upload_version(session: Session, actor: User, procedure_id: int, *, filename
                                  .where(ProcedureVersion.procedure_id == procedure.id)) or 0) + 1
         version = ProcedureVersion(
             procedure_id=procedure.id, number=number, status=DRAFT, filename=(filename or "upload.bpmn")[:255],
-            bpmn=bytes(data), bpmn_sha256=digest, legal_minutes=budget.legal_minutes,
+            bpmn=version_files.kept_bytes(report, data), bpmn_sha256=digest, legal_minutes=budget.legal_minutes,
             reduction=report.reduction or "0.3", target_minutes=budget.target_minutes,
             allocated_minutes=budget.allocated_minutes, lint_ok=report.ok,
             lint_report=json.dumps({"vi": report.to_dict("vi"), "en": report.to_dict("en")}, ensure_ascii=False),

@@ -63,6 +63,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     errors.register(app)
     i18n.register(app)
+    from web import security_headers
+    security_headers.register(app)
 
     if not app.debug:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

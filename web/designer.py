@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -26,10 +26,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from bpmn import ProfileValueError, format_minutes, parse_legal_days, parse_reduction
 from bpmn.loader import DEFAULT_MAX_BYTES
-from services import procedures
+from services import procedures, version_files
 from services.errors import ServiceError
 from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.audit import AuditEvent
+from web import serving
 from web.extensions import db
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -318,7 +319,8 @@ def version_context(ver: ProcedureVersion) -> dict:
     # An unreadable file (exit code 2: XML_UNSAFE, BPMN_INVALID) is not handed to the drawing script.
     diagram = _diagram_spec(report) if report.get("exit_code") != 2 else None
     return {"version": ver, "procedure": ver.procedure, "report": report, "critical": critical, "diagram": diagram,
-            "cap": capacity(me()), "stage": procedures.approval_stage(ver), "history": history(ver)}
+            "file_kept": version_files.is_kept(ver),
+            "file_downloadable": version_files.is_downloadable(ver), "cap": capacity(me()), "stage": procedures.approval_stage(ver), "history": history(ver)}
 
 
 def render_version(ver: ProcedureVersion, forms: dict | None = None, status: int = 200):
@@ -356,12 +358,11 @@ def _diagram_spec(report: dict) -> dict:
 
 @bp.get("/versions/<int:version_id>/bpmn")
 def version_bpmn(version_id: int):
-    ver = version_or_abort(version_id)
-    response = Response(bytes(ver.bpmn), mimetype="application/xml")
-    # Uploaded XML from our origin: never rendered as a page (an XHTML <script> in it would run),
-    # only fetched by the diagram script or downloaded.
-    response.headers["Content-Disposition"] = f'attachment; filename="version-{ver.id}.bpmn"'
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    """The file as uploaded, as a download (web/serving.py); 404 when it was not kept."""
+    return serving.version_file(version_or_abort(version_id))
+
+
+@bp.get("/versions/<int:version_id>/diagram.bpmn")
+def version_diagram(version_id: int):
+    """What designer.js draws: the re-serialized BPMN (web/serving.py), never the upload itself."""
+    return serving.version_diagram(version_or_abort(version_id))

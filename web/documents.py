@@ -6,11 +6,9 @@ and answer with a bare 413, where the official should see "too large" next to th
 """
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -20,6 +18,7 @@ from wtforms.validators import ValidationError as CSRFValidationError
 from services import documents as document_service
 from services.errors import Conflict, ValidationError
 from services.roles import OFFICIAL_ROLES
+from web import serving
 from web.auth import role_required
 from web.extensions import csrf, db
 from web.tasks import get_step, max_document_bytes, render_task
@@ -67,22 +66,9 @@ def upload(step_id: int):
     return redirect(url_for("tasks.show", step_id=step_id, _anchor="documents"), 303)
 
 
-def content_disposition(filename: str) -> str:
-    """attachment; an ASCII fallback name and the real (Vietnamese) name per RFC 5987/6266."""
-    ascii_name = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
-    ascii_name = "".join(ch for ch in ascii_name if 32 <= ord(ch) < 127 and ch not in '"\\;%')
-    ascii_name = ascii_name.strip() or "document"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @bp.get("/documents/<int:document_id>")
 @login_required
 def download(document_id: int):
     document, path = document_service.open_document(db.session, current_user._get_current_object(),
                                                     document_id, store())
-    response = send_file(path, mimetype=document.content_type, as_attachment=True,
-                         download_name=document.filename, conditional=True, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(document.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return serving.uploaded(path, filename=document.filename, content_type=document.content_type)

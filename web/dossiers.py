@@ -5,7 +5,7 @@ and the auditors (services.dossier_view.can_view); 403 for anyone else.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, abort, render_template
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -16,6 +16,7 @@ from services.dossiers.common import utcnow
 from services.models import Dossier
 from services.models.dossiers import CLOCK_STOPPED, DONE, OPEN_STATUSES
 from services.roles import ROLES
+from web import serving
 from web.extensions import db
 from web.forms import ActionForm
 
@@ -95,5 +96,4 @@ def bpmn(code: str):
     """The BPMN of the version the dossier runs on, for the diagram."""
     dossier = viewable(code)
     version = dossier_view.version_of(db.session, dossier)
-    return Response(version.bpmn, mimetype="application/xml",
-                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"})
+    return serving.version_diagram(version, name=f"{dossier.code}.bpmn")

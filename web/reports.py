@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from services import reports, reports_time
 from services.errors import ServiceError
+from web import serving
 from web.auth import role_required
 from web.extensions import db
 
@@ -101,8 +102,7 @@ def heatmap():
 
 @bp.get("/versions/<int:version_id>/diagram.bpmn")
 def diagram(version_id: int):
-    version = reports_time.version_for(db.session, _me(), version_id)
-    return Response(version.bpmn, mimetype="application/xml", headers={"X-Content-Type-Options": "nosniff"})
+    return serving.version_diagram(reports_time.version_for(db.session, _me(), version_id))
 
 
 # -- the trend chart -----------------------------------------------------------------------------

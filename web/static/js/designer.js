@@ -1,7 +1,7 @@
 /*
  * designer.js — draws a procedure version's diagram with its lint report (errors as overlays on
  * their element ids, the critical path marked), from the data attributes the version page writes:
- *   <div id="diagram" data-bpmn-url="/designer/versions/ID/bpmn" data-diagram='{"markers": {...},
+ *   <div id="diagram" data-bpmn-url="/designer/versions/ID/diagram.bpmn" data-diagram='{"markers": {...},
  *        "overlays": [...]}' data-error-message="...">
  * The drawing itself is web/static/js/diagram.js (QuytrinhDiagram.render).
  */

@@ -8,7 +8,8 @@
  *   container  an element (or a CSS selector) that receives the drawing; give it a height
  *              in CSS (diagram.css: `.qt-diagram` is 480px high).
  *   xmlUrl     a URL of our own server returning the BPMN XML (same origin, cookies sent),
- *              e.g. /designer/versions/12/bpmn.
+ *              e.g. /designer/versions/12/diagram.bpmn (served by web/serving.py
+ *              as an attachment with a sandboxing CSP: fetch() reads it, no browser renders it).
  *   options    {
  *     markers:  {elementId: cssClass, ...}   canvas.addMarker for each; an element id may map
  *                                             to one class or an array of classes. Classes in
