@@ -18,6 +18,7 @@ import json
 import re
 from pathlib import Path
 from datetime import datetime, timezone
+from fractions import Fraction
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -151,6 +152,11 @@ def upload_version(session: Session, actor: User, procedure_id: int, *, filename
 def _given(value):
     """An override as given; None or an empty text means "not given" (0 is a value, refused or not)."""
     return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def upload_policy(session: Session) -> tuple[int, Fraction]:
+    """(year, minimum cut) an upload made now is checked against (shown on the upload page)."""
+    return policy.minimum_reduction(session, _now())
 
 
 def lint_upload(session: Session, procedure: Procedure, data: bytes, *, legal_days, reduction,

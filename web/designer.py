@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
@@ -315,7 +314,7 @@ def upload(procedure_id: int):
             return redirect(url_for("designer.version", version_id=version.id))
     elif form.is_submitted():
         status = 400
-    year, minimum = policy.minimum_reduction(db.session, datetime.now(timezone.utc))
+    year, minimum = procedures.upload_policy(db.session)
     return render_template("designer/upload.html", procedure=proc, form=form, cap=capacity(me()),
                            max_mb=DEFAULT_MAX_BYTES // (1024 * 1024), policy_year=year,
                            policy_min=policy.percent(minimum)), status
