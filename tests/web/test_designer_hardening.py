@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 import services.procedures
-from services import accounts, policy
+from services import accounts
 from services.models import AuditEvent, OrgUnit, Procedure, ProcedureVersion
 from tests.conftest import csrf_token, login
 from tests.dossier_helpers import procedure as procedure_by_code, user
@@ -166,6 +166,8 @@ def test_policy_page_refusals(client, db_session):
     assert _save_policy(client, default="35%").status_code == 302
     stale = _save_policy(client, default="40%", revision=0)
     assert stale.status_code == 409 and "admin" in _text(stale)
+    from services import policy  # here, so that the other tests run (and fail) on the code before it
+
     db_session.rollback()
     assert policy.reduction_policy(db_session).default == policy.parse_minimum("0.35")
     assert db_session.scalar(select(func.count()).select_from(AuditEvent)
