@@ -47,6 +47,8 @@ DEFAULT_REDUCTION = Fraction(3, 10)
 #: services read the minimum in force from the policy settings, which an admin may raise).
 POLICY_MIN_REDUCTION = Fraction(3, 10)
 MAX_VALUE_LENGTH = 64
+#: Decimal exponents read exactly: 1e-300 is 1/10^300; beyond this a value is refused, not rounded.
+MAX_EXPONENT = 1000
 
 _NUM = r"(\d{1,9}(?:[.,]\d{1,9})?)"
 _COMPACT = re.compile(rf"(?:{_NUM}\s*d)?\s*(?:{_NUM}\s*h)?\s*(?:{_NUM}\s*m(?:in)?)?", re.I)
@@ -160,6 +162,10 @@ def _as_fraction(value: Any) -> Fraction:
         raise ProfileValueError(message(N_("it is not a number"))) from None
     if not number.is_finite():
         raise ProfileValueError(message(N_("it is not a number")))
+    if not -MAX_EXPONENT <= number.as_tuple().exponent <= MAX_EXPONENT:
+        # Exact means building 10**exponent: "1e-999999999" would take the CPU for minutes.
+        raise ProfileValueError(message(N_("its exponent is out of range (at most %(n)s digits)"),
+                                        n=MAX_EXPONENT))
     return Fraction(number) / (100 if percent else 1)
 
 

@@ -103,6 +103,19 @@ def test_a_cut_below_the_minimum_is_refused_and_cannot_be_submitted(client, db_s
     assert _version(db_session, version_id).status == "draft"
 
 
+def test_an_unusable_cut_is_a_field_error(client, db_session, chairman_procedure):
+    login(client, "thietke")
+    path = f"/designer/procedures/{chairman_procedure}/upload"
+    for cut, reason in (("1e-999999999", "số mũ vượt quá giới hạn"), ("nan", "không phải là số"),
+                        ("1", "nhỏ hơn 1"), ("-0.1", "từ 0 trở lên")):
+        form = {"csrf_token": csrf_token(client, path), "bpmn": (io.BytesIO(COMPLIANT), "a.bpmn"), "reduction": cut}
+        refused = client.post(path, data=form, content_type="multipart/form-data")
+        assert refused.status_code == 400 and reason in _field_error(refused, "reduction"), cut
+    db_session.rollback()
+    assert db_session.scalar(select(func.count(ProcedureVersion.id))
+                             .where(ProcedureVersion.procedure_id == chairman_procedure)) == 1
+
+
 def test_the_cut_at_the_minimum_is_accepted(client, db_session, chairman_procedure):
     login(client, "thietke")
     version_id = _upload(client, chairman_procedure, reduction="30%")
