@@ -3,7 +3,7 @@
 `ProcedureVersion` lifecycle (vòng đời phiên bản): draft → submitted → vp_reviewed → approved →
 published → retired. The Văn phòng UBND tỉnh's opinion is mandatory before the Chairman approves a
 version of a procedure decided by the UBND tỉnh or its Chairman; a version that fails lint cannot
-be submitted; the people of one approval round are separate (see :func:`duty_conflict`);
+be submitted; the people of one approval round are separate (services/approval_duties.py);
 publishing retires the previous published version without touching dossiers already running on it.
 
 A procedure's TTHC code (mã thủ tục hành chính) is unique in the province and follows the national
@@ -29,8 +29,9 @@ from bpmn.profile import parse_authority
 from bpmn import InvalidOption
 from engine.runtime import Instance, InvalidTaskData, ProcedureRuntime, ReviewNotFresh, runtime_for
 from services import audit, policy
+from services.approval_duties import duty_conflict, separate_duties  # noqa: F401 — duty_conflict for the pages
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
-from services.models import AuditEvent, OrgUnit, Procedure, ProcedureVersion, User
+from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.procedures import (
     APPROVED, DRAFT, PUBLISHED, REJECTED, RETIRED, SUBMITTED, VP_REVIEWED,
 )
@@ -272,7 +273,7 @@ def give_vp_opinion(session: Session, actor: User, version_id: int, *, agree: bo
         raise ValidationError(N_("The opinion text is required."), "opinion")
     with transaction(session):
         version = _version(session, version_id)
-        _separate_duties(session, actor, version, "review")
+        separate_duties(session, actor, version, "review")
         ready = _ready(version)
         if not ready & {VP_CHECK, VP_OPINION}:  # before asking who may act: nobody may, now
             raise Conflict(N_("Version %(n)s is %(status)s; this action needs it to be %(expected)s."), "version",
@@ -285,7 +286,7 @@ def give_vp_opinion(session: Session, actor: User, version_id: int, *, agree: bo
         else:
             _require(_holds_in_kind(session, actor, ("vp_lanh_dao",), "office"),
                      N_("Only a leader of the Văn phòng UBND tỉnh can give the office's opinion."))
-            _separate_duties(session, actor, version, "vp_opinion")
+            separate_duties(session, actor, version, "vp_opinion")
             version.vp_opinion, version.vp_by_id, version.vp_at = opinion, actor.id, _now()
             _advance(session, actor, version, VP_OPINION,
                      {"decision": "approve" if agree else "return", "opinion": opinion},
@@ -301,7 +302,7 @@ def decide_version(session: Session, actor: User, version_id: int, *, decision: 
         version = _version(session, version_id)
         _require(_holds_in_kind(session, actor, CHAIRMAN_ROLES, "province"),
                  N_("Only the Chairman or a Vice-chairman of the UBND tỉnh can approve a version."))
-        _separate_duties(session, actor, version, "chairman")
+        separate_duties(session, actor, version, "chairman")
         if version.requires_vp_review and version.status == SUBMITTED:
             raise Conflict(N_("This procedure is decided by the UBND tỉnh or its Chairman: the Văn phòng "
                               "UBND tỉnh must give its opinion before the Chairman decides."), "version")
@@ -312,56 +313,6 @@ def decide_version(session: Session, actor: User, version_id: int, *, decision: 
         _advance(session, actor, version, CHAIRMAN, {"decision": decision, "opinion": version.approval_note or ""},
                  action, {"decision": decision, "note": version.approval_note})
     return version
-
-
-# --- separation of duties (phân tách nhiệm vụ) ---------------------------------------------------
-# Each check of an approval round is worth something only if another person makes it: the
-# designer who uploaded or submitted the version does not review or approve it; the Văn phòng's
-# specialist review (Task_VP_ThamTra) and its leader's opinion (Task_VP_YKien) are two people;
-# the Chairman who decides is neither of them, since the review is there to put an independent
-# opinion before the Chairman (DESIGN.md, rule 2). A round starts at each submission: after a
-# return, the same specialist may review the new round. Who did what is read from the audit log,
-# the record of every step of the approval.
-
-_ROUND_ACTIONS = ("version_submitted", "version_vp_review", "version_vp_opinion")
-
-
-def _round_people(session: Session, version: ProcedureVersion) -> dict[str, str]:
-    """The usernames of this round's submitter and Văn phòng reviewers, by audit action."""
-    rows = session.execute(select(AuditEvent.action, AuditEvent.actor).where(
-        AuditEvent.object == f"procedure_version:{version.id}", AuditEvent.action.in_(_ROUND_ACTIONS))
-        .order_by(AuditEvent.seq)).all()
-    people: dict[str, str] = {}
-    for action, username in rows:
-        if action == "version_submitted":
-            people = {}
-        people[action] = username
-    return people
-
-
-def duty_conflict(session: Session, actor: User, version: ProcedureVersion, stage: str) -> tuple[str, dict] | None:
-    """Why *actor* may not act at *stage* (review, vp_opinion, chairman) of *version*'s current
-    round, as (msgid, params), or None. The pages ask it to say so before the form is filled."""
-    people = _round_people(session, version)
-    own = version.created_by_id == actor.id or people.get("version_submitted") == actor.username
-    if stage in ("review", "vp_check", "vp_opinion") and own:
-        return N_("Nobody can review their own version."), {}
-    if stage == "chairman" and own:
-        return N_("Nobody can approve their own version."), {}
-    if stage == "vp_opinion" and people.get("version_vp_review") == actor.username:
-        return N_("You did the Văn phòng specialist's review of version %(n)s: the leader's opinion must "
-                  "be given by another person (separation of duties)."), {"n": version.number}
-    if stage == "chairman" and actor.username in (people.get("version_vp_review"),
-                                                  people.get("version_vp_opinion")):
-        return N_("You took part in the Văn phòng UBND tỉnh's review of version %(n)s: the decision must "
-                  "be made by another Chairman or Vice-chairman (separation of duties)."), {"n": version.number}
-    return None
-
-
-def _separate_duties(session: Session, actor: User, version: ProcedureVersion, stage: str) -> None:
-    conflict = duty_conflict(session, actor, version, stage)
-    if conflict is not None:
-        raise Forbidden(conflict[0], "version", **conflict[1])
 
 
 def _ready(version: ProcedureVersion) -> set[str]:
