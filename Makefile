@@ -25,6 +25,7 @@ install-dev: $(VENV)/.installed-dev translations
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d web/translations
+	$(BIN)/pybabel compile -d web/translations -D wtforms
 	@if [ -d bpmn/locale ]; then $(BIN)/pybabel compile -d bpmn/locale -D lint; fi
 
 migrate: install

@@ -7,16 +7,23 @@
   restricted grammar, scripted conditions, a split flow with neither condition nor default.
 * :func:`check_budget` — TIME_BUDGET_EXCEEDED with the critical path.
 * :func:`check_vp_review` — VP_REVIEW_MISSING / VP_REVIEW_BYPASSED.
+* :func:`check_reduction` — REDUCTION_BELOW_POLICY: the cut in force, wherever it comes from
+  (upload option, tthc.reduction, the default), is below the province's minimum.
 """
 from __future__ import annotations
+
+from fractions import Fraction
 
 from bpmn.graph import FlowGraph, longest_path, vp_bypasses
 from bpmn.i18n import N_, Minutes, message
 from bpmn.procedure import CHAIRMAN_APPROVAL, VP_REVIEW, ProcessProfile, TaskProfile
-from bpmn.profile import CAMUNDA_NS, SPIFF_NS, ZEEBE_NS, format_fraction
+from bpmn.profile import (
+    CAMUNDA_NS, SPIFF_NS, ZEEBE_NS, ProfileValueError, describe_fraction, format_fraction,
+    parse_reduction,
+)
 from bpmn.report import (
-    BPMN_UNSUPPORTED, CONDITION_INVALID, SCRIPT_FORBIDDEN, TIME_BUDGET_EXCEEDED, VP_REVIEW_BYPASSED,
-    VP_REVIEW_MISSING, Budget, Report,
+    BPMN_UNSUPPORTED, CONDITION_INVALID, REDUCTION_BELOW_POLICY, SCRIPT_FORBIDDEN,
+    TIME_BUDGET_EXCEEDED, VP_REVIEW_BYPASSED, VP_REVIEW_MISSING, Budget, Report,
 )
 from bpmn.structure import CONDITIONAL_GATEWAYS, Model, local
 from engine.expressions import Condition, ExpressionError, compile_condition
@@ -150,3 +157,38 @@ def check_vp_review(model: Model, graph: FlowGraph, process: ProcessProfile,
             N_("The Chairman's step '%(name)s' (%(id)s) can be reached without the Văn phòng UBND "
                "review: %(path)s."), name=model.name_of(chairman), id=chairman,
             path=_path_text(model, path)))
+
+
+_REDUCTION_SOURCES = {
+    "option": N_("given with the upload (or --reduction)"),
+    "file": N_("tthc.reduction in the file"),
+    "default": N_("the default: the file sets no tthc.reduction"),
+}
+
+
+def check_reduction(model: Model, process: ProcessProfile, minimum: Fraction, report: Report, *,
+                    given: bool) -> None:
+    """The cut may not be smaller than the province's minimum (0.30 unless raised): a cut of 0,
+    0 % or 1e-300 would make the target the whole legal time and switch the rule off.
+
+    *given*: the cut came from outside the file (upload form, ``--reduction``).
+    """
+    if process.reduction >= minimum:
+        return
+    raw = (process.properties.get("tthc.reduction") or "").strip()
+    if given:
+        source = "option"
+    elif not raw:
+        source = "default"
+    else:
+        try:
+            parse_reduction(raw)
+        except ProfileValueError:
+            return  # unreadable: already refused as BPMN_INVALID, the default stands in for it
+        source = "file"
+    report.error(REDUCTION_BELOW_POLICY, model.process_id, message(
+        N_("Process '%(id)s': the reduction %(given)s (%(source)s) is below the province's minimum "
+           "of %(minimum)s (%(percent)s%%); cut the legal time by at least %(percent)s%%."),
+        id=model.process_id, given=describe_fraction(process.reduction),
+        source=message(_REDUCTION_SOURCES[source]), minimum=describe_fraction(minimum),
+        percent=describe_fraction(minimum * 100)))

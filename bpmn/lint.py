@@ -14,21 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any, BinaryIO
 
-from bpmn.checks import check_budget, check_conditions, check_scripts, check_vp_review
+from bpmn.checks import check_budget, check_conditions, check_reduction, check_scripts, check_vp_review
 from bpmn.flatten import flow_graph
 from bpmn.i18n import N_, message
 from bpmn.loader import DEFAULT_MAX_BYTES, IntakeError, load_xml, read_limited
 from bpmn.procedure import Procedure
-from bpmn.profile import format_fraction
+from bpmn.profile import POLICY_MIN_REDUCTION, ProfileValueError, describe_fraction, parse_reduction
 from bpmn.report import (
     BPMN_INVALID, BPMN_UNSUPPORTED, CONDITION_INVALID, SCRIPT_FORBIDDEN, XML_UNSAFE, Budget, Report,
     TaskSummary,
 )
 from bpmn.roles import KNOWN_ROLES
 from bpmn.spiff import SpecError, build_specs
-from bpmn.steps import Overrides, read_process, read_tasks
+from bpmn.steps import InvalidOption, Overrides, read_process, read_tasks
 from bpmn.structure import read_model
 
 Source = bytes | bytearray | memoryview | BinaryIO
@@ -46,21 +47,28 @@ class ProcedureError(Exception):
 
 
 def lint(source: Source, *, legal_days: Any = None, authority: Any = None, reduction: Any = None,
-         max_bytes: int = DEFAULT_MAX_BYTES, known_roles: Collection[str] = KNOWN_ROLES) -> Report:
+         max_bytes: int = DEFAULT_MAX_BYTES, known_roles: Collection[str] = KNOWN_ROLES,
+         min_reduction: Any = POLICY_MIN_REDUCTION) -> Report:
     """Check a BPMN file against the TTHC profile and policy; return the :class:`Report`.
 
     *source* is the file's bytes or a binary file object (read at most ``max_bytes + 1``).
     *legal_days*, *authority* and *reduction* override the process properties (strings or
     numbers, as typed in a form); an unusable override raises
-    :class:`~bpmn.steps.InvalidOption` before the file is looked at. Anything wrong with the
-    file itself, including an unexpected failure, is reported, never raised.
+    :class:`~bpmn.steps.InvalidOption` before the file is looked at. *min_reduction* is the
+    province's minimum cut in force (the caller reads it from the policy; 0.30 by default): a
+    smaller cut is REDUCTION_BELOW_POLICY. Anything wrong with the file itself, including an
+    unexpected failure, is reported, never raised.
     """
     if isinstance(source, str):
         raise TypeError("lint() takes the file's bytes or a binary file object, not str")
     overrides = Overrides.parse(legal_days, authority, reduction)
-    report = Report()
     try:
-        _lint(source, overrides, max_bytes, frozenset(known_roles), report)
+        minimum = parse_reduction(min_reduction)
+    except ProfileValueError as exc:
+        raise InvalidOption("min_reduction", min_reduction, exc) from None
+    report = Report(min_reduction=describe_fraction(minimum))
+    try:
+        _lint(source, overrides, minimum, max_bytes, frozenset(known_roles), report)
     except IntakeError as exc:
         report.error(exc.code, exc.element, exc.message)
     except Exception as exc:  # noqa: BLE001 - a report, never a traceback
@@ -86,8 +94,8 @@ def parse_procedure(source: Source, *, legal_days: Any = None, authority: Any = 
     return report.procedure
 
 
-def _lint(source: Source, overrides: Overrides, max_bytes: int, known_roles: frozenset[str],
-          report: Report) -> None:
+def _lint(source: Source, overrides: Overrides, minimum: Fraction, max_bytes: int,
+          known_roles: frozenset[str], report: Report) -> None:
     root = load_xml(read_limited(source, max_bytes))
     model = read_model(root, report)
     if model is None:
@@ -100,7 +108,8 @@ def _lint(source: Source, overrides: Overrides, max_bytes: int, known_roles: fro
 
     process = read_process(model, report, overrides)
     report.authority, report.code = process.authority, process.code
-    report.reduction = format_fraction(process.reduction)
+    report.reduction = describe_fraction(process.reduction)
+    check_reduction(model, process, minimum, report, given=overrides.reduction is not None)
     tasks = read_tasks(model, report, known_roles)
     report.tasks = {t.id: TaskSummary(t.id, t.name, t.kind, t.lane, t.role, t.step, t.allocation_minutes)
                     for t in tasks.values()}

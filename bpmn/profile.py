@@ -15,6 +15,8 @@ Units: all time is whole working minutes; 1 day = 8 working hours = 480 minutes.
 * ``tthc.legal_days``: working days, decimals allowed (``7.5``); legal minutes =
   ``floor(days × 480)`` (rounding down never grants more than the law).
 * ``tthc.reduction``: a fraction ``0 ≤ r < 1`` (``0.3``) or a percentage (``30%``); absent = 0.30.
+  Read exactly (``1e-300`` is 1/10^300, not 0); whether it is enough is the policy's question:
+  lint refuses a cut below the province's minimum (REDUCTION_BELOW_POLICY, checks.py).
 * ``target = floor(legal × (1 − reduction))``, computed with exact fractions.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -41,7 +43,12 @@ _EXTENSIONS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements"
 MINUTES_PER_HOUR = 60
 MINUTES_PER_DAY = 8 * MINUTES_PER_HOUR
 DEFAULT_REDUCTION = Fraction(3, 10)
+#: The province's minimum cut when its caller gives none: 30 %, directive 979/UBND-HCC (the
+#: services read the minimum in force from the policy settings, which an admin may raise).
+POLICY_MIN_REDUCTION = Fraction(3, 10)
 MAX_VALUE_LENGTH = 64
+#: Decimal exponents read exactly: 1e-300 is 1/10^300; beyond this a value is refused, not rounded.
+MAX_EXPONENT = 1000
 
 _NUM = r"(\d{1,9}(?:[.,]\d{1,9})?)"
 _COMPACT = re.compile(rf"(?:{_NUM}\s*d)?\s*(?:{_NUM}\s*h)?\s*(?:{_NUM}\s*m(?:in)?)?", re.I)
@@ -155,6 +162,10 @@ def _as_fraction(value: Any) -> Fraction:
         raise ProfileValueError(message(N_("it is not a number"))) from None
     if not number.is_finite():
         raise ProfileValueError(message(N_("it is not a number")))
+    if not -MAX_EXPONENT <= number.as_tuple().exponent <= MAX_EXPONENT:
+        # Exact means building 10**exponent: "1e-999999999" would take the CPU for minutes.
+        raise ProfileValueError(message(N_("its exponent is out of range (at most %(n)s digits)"),
+                                        n=MAX_EXPONENT))
     return Fraction(number) / (100 if percent else 1)
 
 
@@ -208,3 +219,19 @@ def format_fraction(value: Fraction) -> str:
         return str(value.numerator)
     text = f"{Decimal(value.numerator) / Decimal(value.denominator):.12f}".rstrip("0").rstrip(".")
     return text
+
+
+def describe_fraction(value: Fraction) -> str:
+    """A fraction for a message, never rounded into another number: ``"0.3"``, ``"0"``,
+    ``"1e-300"`` (where :func:`format_fraction` would print a misleading ``"0"``); a value
+    without a short decimal expansion (1/3, only from code) is shown as ``"≈0.333333"``."""
+    text = format_fraction(value)
+    if Fraction(text) == value:
+        return text
+    with localcontext() as context:
+        context.prec = 40
+        context.traps[Inexact] = False
+        context.clear_flags()
+        quotient = Decimal(value.numerator) / Decimal(value.denominator)
+        exact = not context.flags[Inexact]
+    return format(quotient.normalize(), "g") if exact else f"≈{quotient:.6g}"

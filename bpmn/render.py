@@ -4,7 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from bpmn.i18n import DEFAULT_LANGUAGE, N_, format_minutes, translation
-from bpmn.profile import format_fraction
+from bpmn.profile import describe_fraction
 from bpmn.report import EXIT_INPUT, EXIT_OK, EXIT_POLICY, Report
 
 
@@ -22,6 +22,13 @@ def _minutes(value: int | None, lang: str) -> str:
         "duration": format_minutes(value, lang), "minutes": value}
 
 
+def _percent(fraction_text: str) -> str:
+    try:
+        return describe_fraction(Fraction(fraction_text) * 100)
+    except ValueError:  # an approximation ("≈0.333333", from a Fraction given in code)
+        return f"{fraction_text} × 100"
+
+
 def render_text(report: Report, lang: str = DEFAULT_LANGUAGE) -> str:
     """Errors, warnings, the budget in days/hours and the critical path, in *lang*."""
     _ = translation(lang).gettext
@@ -35,10 +42,17 @@ def render_text(report: Report, lang: str = DEFAULT_LANGUAGE) -> str:
         if report.authority:
             details.append(_(N_("decided by %(authority)s")) % {"authority": report.authority})
         if report.reduction is not None:
-            details.append(_(N_("cut %(percent)s%%")) % {
-                "percent": format_fraction(Fraction(report.reduction) * 100)})
+            details.append(_(N_("cut %(percent)s%%")) % {"percent": _percent(report.reduction)})
+        if report.min_reduction is not None:
+            minimum = {"percent": _percent(report.min_reduction), "year": report.policy_year}
+            details.append(_(N_("province's minimum %(percent)s%% (%(year)s)")) % minimum
+                           if report.policy_year else _(N_("province's minimum %(percent)s%%")) % minimum)
         if details:
             lines.append("  " + " · ".join(details))
+        for override in report.overrides:
+            lines.append("  " + _(N_("%(property)s = %(given)s, given outside the file (the file: %(file)s)")) % {
+                "property": override.property, "given": override.given,
+                "file": override.file if override.file is not None else "—"})
     lines.append(_(_VERDICTS[report.exit_code]))
     for label, issues, mark in ((N_("Errors (%(count)s):"), report.errors, "✗"),
                                 (N_("Warnings (%(count)s):"), report.warnings, "!")):

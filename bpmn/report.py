@@ -30,11 +30,14 @@ ROLE_UNKNOWN = "ROLE_UNKNOWN"
 TIME_BUDGET_EXCEEDED = "TIME_BUDGET_EXCEEDED"
 VP_REVIEW_MISSING = "VP_REVIEW_MISSING"
 VP_REVIEW_BYPASSED = "VP_REVIEW_BYPASSED"
+#: The cut in force (upload option, tthc.reduction or the default) is below the province's minimum.
+REDUCTION_BELOW_POLICY = "REDUCTION_BELOW_POLICY"
 
 ALL_CODES = frozenset({
     XML_UNSAFE, BPMN_INVALID, BPMN_UNSUPPORTED, SCRIPT_FORBIDDEN, CONDITION_INVALID,
     ALLOCATION_MISSING, ALLOCATION_INVALID, LEGAL_TIME_MISSING, ROLE_UNKNOWN,
     TIME_BUDGET_EXCEEDED, VP_REVIEW_MISSING, VP_REVIEW_BYPASSED,
+    REDUCTION_BELOW_POLICY,
 })
 #: Errors that mean "unreadable or invalid input" (exit 2) rather than a policy violation.
 INPUT_CODES = frozenset({XML_UNSAFE, BPMN_INVALID, BPMN_UNSUPPORTED})
@@ -87,6 +90,19 @@ class TaskSummary:
                 "step": self.step, "allocation_minutes": self.allocation_minutes}
 
 
+@dataclass(frozen=True)
+class Override:
+    """A process value given outside the file (upload form, CLI option, the procedure's record)
+    that differs from what the file says; ``file`` is None when the file says nothing."""
+
+    property: str
+    file: str | None
+    given: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"property": self.property, "file": self.file, "given": self.given}
+
+
 @dataclass
 class Report:
     """What ``lint`` found. ``procedure`` is the parsed procedure when the file could be built."""
@@ -102,6 +118,11 @@ class Report:
     reduction: str | None = None
     names: Mapping[str, str] = field(default_factory=dict)
     procedure: Procedure | None = None
+    #: The province's minimum cut the reduction was checked against, and the year it is the
+    #: minimum of (a label the caller sets: lint itself knows no date).
+    min_reduction: str | None = None
+    policy_year: int | None = None
+    overrides: list[Override] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -127,7 +148,8 @@ class Report:
         self.warnings.append(Issue(code, element, msg))
 
     def to_dict(self, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
-        """The ``--json`` contract plus extra keys (process, authority, reduction, tasks)."""
+        """The ``--json`` contract plus extra keys (process, tasks, the policy minimum applied,
+        the overrides of the file's values)."""
         return {
             "ok": self.ok,
             "errors": [issue.to_dict(lang) for issue in self.errors],
@@ -137,4 +159,6 @@ class Report:
             "process": {"id": self.process_id, "name": self.process_name, "code": self.code,
                         "authority": self.authority, "reduction": self.reduction},
             "tasks": {task_id: task.to_dict() for task_id, task in self.tasks.items()},
+            "policy": {"min_reduction": self.min_reduction, "year": self.policy_year},
+            "overrides": [override.to_dict() for override in self.overrides],
         }

@@ -17,11 +17,13 @@ from lxml import etree
 from bpmn.i18n import N_, message
 from bpmn.procedure import HUMAN_TASKS, FormField, ProcessProfile, TaskProfile
 from bpmn.profile import (
-    CAMUNDA_NS, DEFAULT_REDUCTION, ProfileValueError, legal_minutes, parse_allocation,
-    parse_authority, parse_legal_days, parse_reduction, parse_step, read_properties, target_minutes,
+    CAMUNDA_NS, DEFAULT_REDUCTION, ProfileValueError, describe_fraction, legal_minutes,
+    parse_allocation, parse_authority, parse_legal_days, parse_reduction, parse_step,
+    read_properties, target_minutes,
 )
 from bpmn.report import (
-    ALLOCATION_INVALID, ALLOCATION_MISSING, BPMN_INVALID, LEGAL_TIME_MISSING, ROLE_UNKNOWN, Report,
+    ALLOCATION_INVALID, ALLOCATION_MISSING, BPMN_INVALID, LEGAL_TIME_MISSING, ROLE_UNKNOWN, Override,
+    Report,
 )
 from bpmn.roles import role_from_lane
 from bpmn.structure import Model
@@ -105,8 +107,29 @@ def read_process(model: Model, report: Report, overrides: Overrides) -> ProcessP
     legal = legal_minutes(legal_days) if legal_days is not None else None
     target = target_minutes(legal, reduction) if legal is not None and reduction_ok else None
     code = (properties.get("tthc.code") or "").strip() or None
+    report.overrides = overridden(overrides, raw_days, raw_authority, raw_reduction)
     return ProcessProfile(pid, model.process_name, code, authority, legal_days, reduction,
                           legal, target, properties)
+
+
+def overridden(overrides: Overrides, raw_days: str, raw_authority: str,
+               raw_reduction: str) -> list[Override]:
+    """The values given outside the file that differ from the file's (or that the file lacks),
+    so that whoever reviews the version sees which numbers did not come from the file."""
+    found = []
+    for prop, given, raw, parse, show in (
+            ("tthc.legal_days", overrides.legal_days, raw_days, parse_legal_days, describe_fraction),
+            ("tthc.authority", overrides.authority, raw_authority, parse_authority, str),
+            ("tthc.reduction", overrides.reduction, raw_reduction, parse_reduction, describe_fraction)):
+        if given is None:
+            continue
+        try:
+            same = bool(raw) and parse(raw) == given
+        except ProfileValueError:
+            same = False
+        if not same:
+            found.append(Override(prop, raw[:64] or None, show(given)))
+    return found
 
 
 def _bad_value(prop: str, value: str, element_id: str, exc: ProfileValueError):

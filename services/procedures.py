@@ -3,25 +3,33 @@
 `ProcedureVersion` lifecycle (vòng đời phiên bản): draft → submitted → vp_reviewed → approved →
 published → retired. The Văn phòng UBND tỉnh's opinion is mandatory before the Chairman approves a
 version of a procedure decided by the UBND tỉnh or its Chairman; a version that fails lint cannot
-be submitted; nobody approves or reviews their own version; publishing retires the previous
-published version without touching dossiers already running on it.
+be submitted; the people of one approval round are separate (services/approval_duties.py);
+publishing retires the previous published version without touching dossiers already running on it.
+
+A procedure's TTHC code (mã thủ tục hành chính) is unique in the province and follows the national
+database's format (see :func:`normalise_code`); an upload is linted against the province's minimum
+time cut for the year of the upload (services/policy.py).
 """
 from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
 import json
+import re
 from pathlib import Path
 from datetime import datetime, timezone
+from fractions import Fraction
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bpmn import lint as lint_bpmn
 from bpmn.profile import parse_authority
 from bpmn import InvalidOption
 from engine.runtime import Instance, InvalidTaskData, ProcedureRuntime, ReviewNotFresh, runtime_for
-from services import audit, version_files
+from services import audit, policy, version_files
+from services.approval_duties import duty_conflict, separate_duties  # noqa: F401 — duty_conflict for the pages
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
 from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.procedures import (
@@ -47,13 +55,36 @@ def _holds_in_kind(session: Session, user: User, roles: tuple[str, ...], kind: s
     return any(a.role_code in roles and a.org_unit.kind == kind for a in user.assignments)
 
 
+#: A TTHC code of the national database (Cơ sở dữ liệu quốc gia về TTHC): one digit, a dot and
+#: six digits (1.004227, 2.002154), optionally followed by a locality's suffix, a letter and two
+#: digits (1.000948.H38, 1.012753.H19). The portal's service code, which appends an agency's
+#: e-identifier (1.001612.000.00.00.H48), is not a TTHC code. Upper-case, as published.
+TTHC_CODE = re.compile(r"[1-9]\.[0-9]{6}(?:\.[A-Z][0-9]{2})?")
+MAX_NAME = 500
+
+
+def normalise_code(code: object) -> str:
+    """The TTHC code as stored (trimmed, suffix upper-cased); ValidationError naming ``code``."""
+    text = str(code or "").strip()
+    if not text:
+        raise ValidationError(N_("The TTHC code is required."), "code")
+    canonical = text.upper()
+    if len(canonical) > 40 or not TTHC_CODE.fullmatch(canonical):
+        raise ValidationError(N_("'%(value)s' is not a TTHC code: use the national database's format, "
+                                 "for example 1.004227, or a local code such as 1.000948.H38."), "code",
+                              value=text[:40])
+    return canonical
+
+
 def create_procedure(session: Session, actor: User, *, code: str, name: str, authority: str,
                      agency_id: int) -> Procedure:
-    code, name = (code or "").strip(), (name or "").strip()
-    if not code:
-        raise ValidationError(N_("The TTHC code is required."), "code")
+    """A new procedure. Its code is unique in the province: one installation serves one
+    province's TTHC information system (NĐ 367/2025), so in the whole database."""
+    code, name = normalise_code(code), (name or "").strip()
     if not name:
         raise ValidationError(N_("The procedure name is required."), "name")
+    if len(name) > MAX_NAME:
+        raise ValidationError(N_("The procedure name is longer than %(n)d characters."), "name", n=MAX_NAME)
     try:
         authority = parse_authority(authority)
     except ValueError:
@@ -63,28 +94,34 @@ def create_procedure(session: Session, actor: User, *, code: str, name: str, aut
     with transaction(session):
         if session.get(OrgUnit, agency_id) is None:
             raise ValidationError(N_("Unknown org unit #%(id)s."), "agency", id=agency_id)
-        if session.scalar(select(Procedure.id).where(Procedure.code == code, Procedure.agency_id == agency_id)):
-            raise Conflict(N_("The agency already has a procedure with code %(code)s."), "code", code=code)
+        existing = session.scalar(select(Procedure).where(func.upper(Procedure.code) == code))
+        if existing is not None:
+            raise Conflict(N_("The province already has a procedure with code %(code)s: %(name)s "
+                              "(%(agency)s)."), "code", code=code, name=existing.name,
+                           agency=existing.agency.code)
         procedure = Procedure(code=code, name=name, authority=authority, agency_id=agency_id, created_at=_now())
         session.add(procedure)
-        session.flush()
+        try:
+            session.flush()  # the unique index: two designers creating the same code at once
+        except IntegrityError:
+            raise Conflict(N_("The province already has a procedure with code %(code)s."), "code",
+                           code=code) from None
         audit.record(session, actor.username, "procedure_created", f"procedure:{procedure.id}",
                      {"code": code, "name": name, "authority": authority, "agency_id": agency_id})
     return procedure
 
 
 def upload_version(session: Session, actor: User, procedure_id: int, *, filename: str, data: bytes,
-                   legal_days=None, reduction=None) -> ProcedureVersion:
-    """Store a new draft version with its lint report (upload and lint are two audit events)."""
+                   legal_days=None, reduction=None, now: datetime | None = None) -> ProcedureVersion:
+    """Store a new draft version with its lint report (upload and lint are two audit events).
+
+    *now* (default: the clock) picks the year whose minimum cut the version is checked against.
+    """
     procedure = _procedure(session, procedure_id)
     _require(actor.has_role("designer", procedure.agency_id),
              N_("Only a process designer of the competent agency can upload its versions."))
-    try:
-        report = lint_bpmn(data, legal_days=legal_days or None, authority=procedure.authority,
-                             reduction=reduction or None, known_roles=ROLE_CODES)
-    except InvalidOption as exc:
-        raise ValidationError(N_("Invalid procedure metadata: %(detail)s"), getattr(exc, "option", None),
-                              detail=str(exc)) from None
+    now = now or _now()
+    report = lint_upload(session, procedure, data, legal_days=legal_days, reduction=reduction, now=now)
     digest = hashlib.sha256(data).hexdigest()
     budget = report.budget
     with transaction(session):
@@ -97,7 +134,7 @@ def upload_version(session: Session, actor: User, procedure_id: int, *, filename
             allocated_minutes=budget.allocated_minutes, lint_ok=report.ok,
             lint_report=json.dumps({"vi": report.to_dict("vi"), "en": report.to_dict("en")}, ensure_ascii=False),
             requires_vp_review=procedure.authority in VP_AUTHORITIES,
-            created_by_id=actor.id, created_at=_now(),
+            created_by_id=actor.id, created_at=now,
         )
         session.add(version)
         session.flush()
@@ -108,8 +145,35 @@ def upload_version(session: Session, actor: User, procedure_id: int, *, filename
         audit.record(session, actor.username, "version_linted", obj,
                      {"ok": report.ok, "errors": report.codes(), "warnings": report.warning_codes(),
                       "legal_minutes": budget.legal_minutes, "target_minutes": budget.target_minutes,
-                      "allocated_minutes": budget.allocated_minutes})
+                      "allocated_minutes": budget.allocated_minutes,
+                      "min_reduction": report.min_reduction, "policy_year": report.policy_year})
     return version
+
+
+def _given(value):
+    """An override as given; None or an empty text means "not given" (0 is a value, refused or not)."""
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def upload_policy(session: Session) -> tuple[int, Fraction]:
+    """(year, minimum cut) an upload made now is checked against (shown on the upload page)."""
+    return policy.minimum_reduction(session, _now())
+
+
+def lint_upload(session: Session, procedure: Procedure, data: bytes, *, legal_days, reduction,
+                now: datetime):
+    """The upload's lint report: the procedure's authority, the form's overrides and the
+    province's minimum cut for the year of *now* (REDUCTION_BELOW_POLICY below it)."""
+    year, minimum = policy.minimum_reduction(session, now)
+    try:
+        report = lint_bpmn(data, legal_days=_given(legal_days), authority=procedure.authority,
+                           reduction=_given(reduction),
+                           known_roles=ROLE_CODES, min_reduction=minimum)
+    except InvalidOption as exc:
+        raise ValidationError(N_("Invalid procedure metadata: %(detail)s"), getattr(exc, "option", None),
+                              detail=str(exc)) from None
+    report.policy_year = year
+    return report
 
 
 APPROVAL_BPMN = Path(__file__).resolve().parent.parent / "bpmn" / "library" / "procedure_approval.bpmn"
@@ -209,7 +273,7 @@ def give_vp_opinion(session: Session, actor: User, version_id: int, *, agree: bo
         raise ValidationError(N_("The opinion text is required."), "opinion")
     with transaction(session):
         version = _version(session, version_id)
-        _require(version.created_by_id != actor.id, N_("Nobody can review their own version."))
+        separate_duties(session, actor, version, "review")
         ready = _ready(version)
         if not ready & {VP_CHECK, VP_OPINION}:  # before asking who may act: nobody may, now
             raise Conflict(N_("Version %(n)s is %(status)s; this action needs it to be %(expected)s."), "version",
@@ -222,6 +286,7 @@ def give_vp_opinion(session: Session, actor: User, version_id: int, *, agree: bo
         else:
             _require(_holds_in_kind(session, actor, ("vp_lanh_dao",), "office"),
                      N_("Only a leader of the Văn phòng UBND tỉnh can give the office's opinion."))
+            separate_duties(session, actor, version, "vp_opinion")
             version.vp_opinion, version.vp_by_id, version.vp_at = opinion, actor.id, _now()
             _advance(session, actor, version, VP_OPINION,
                      {"decision": "approve" if agree else "return", "opinion": opinion},
@@ -237,7 +302,7 @@ def decide_version(session: Session, actor: User, version_id: int, *, decision: 
         version = _version(session, version_id)
         _require(_holds_in_kind(session, actor, CHAIRMAN_ROLES, "province"),
                  N_("Only the Chairman or a Vice-chairman of the UBND tỉnh can approve a version."))
-        _require(version.created_by_id != actor.id, N_("Nobody can approve their own version."))
+        separate_duties(session, actor, version, "chairman")
         if version.requires_vp_review and version.status == SUBMITTED:
             raise Conflict(N_("This procedure is decided by the UBND tỉnh or its Chairman: the Văn phòng "
                               "UBND tỉnh must give its opinion before the Chairman decides."), "version")

@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from web import auth, admin, errors, main
     from web import admin_calendar  # noqa: F401 — adds the calendar pages to admin.bp before it is registered
+    from web import admin_policy  # noqa: F401 — and the policy page
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
@@ -65,6 +66,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.register(app)
     from web import security_headers
     security_headers.register(app)
+    from web import form_i18n
+    form_i18n.register(app)
 
     if not app.debug:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

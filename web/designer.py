@@ -22,11 +22,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from bpmn import ProfileValueError, format_minutes, parse_legal_days, parse_reduction
 from bpmn.loader import DEFAULT_MAX_BYTES
-from services import procedures, version_files
+from services import policy, procedures, version_files
 from services.errors import ServiceError
 from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.audit import AuditEvent
@@ -185,11 +185,27 @@ def history(version: ProcedureVersion) -> list[dict]:
     return events
 
 
+#: Labels of the values an upload may give outside the file (the overrides box).
+OVERRIDE_LABELS = {"tthc.legal_days": _l("Legal time (working days)"), "tthc.authority": _l("Deciding authority"),
+                   "tthc.reduction": _l("Reduction")}
+
+
 # --- procedures ---------------------------------------------------------------------------------
 
+def tthc_code(form, field) -> None:
+    """The form mirrors the use case's rule (services.procedures.normalise_code), same message."""
+    if not (field.data or "").strip():
+        return  # DataRequired says so
+    try:
+        field.data = procedures.normalise_code(field.data)
+    except ServiceError as exc:
+        raise StopValidation(_(exc.template, **exc.params)) from None
+
+
 class ProcedureForm(FlaskForm):
-    code = StringField(_l("TTHC code"), validators=[DataRequired(), Length(max=40)])
-    name = StringField(_l("Procedure name"), validators=[DataRequired(), Length(max=500)])
+    code = StringField(_l("TTHC code"), validators=[DataRequired(), Length(max=40), tthc_code],
+                       description=_l("For example 1.004227, or a local code such as 1.000948.H38."))
+    name = StringField(_l("Procedure name"), validators=[DataRequired(), Length(max=procedures.MAX_NAME)])
     authority = SelectField(_l("Deciding authority"), validators=[DataRequired()])
     agency = SelectField(_l("Competent agency"), coerce=int, validators=[DataRequired()])
 
@@ -219,7 +235,10 @@ def index():
             | ({"chairman"} if cap.chairman else set())
         pending = db.session.scalars(select(ProcedureVersion).where(
             ProcedureVersion.status.in_(("submitted", "vp_reviewed"))).order_by(ProcedureVersion.submitted_at)).all()
-        waiting = [(v, stage) for v in pending if (stage := procedures.approval_stage(v)) in mine]
+        # What the user may actually do: a version whose specialist review they did waits for
+        # another leader, not for them (separation of duties).
+        waiting = [(v, stage) for v in pending if (stage := procedures.approval_stage(v)) in mine
+                   and procedures.duty_conflict(db.session, me(), v, stage) is None]
     return render_template("designer/index.html", procedures=rows, cap=cap, waiting=waiting)
 
 
@@ -296,8 +315,10 @@ def upload(procedure_id: int):
             return redirect(url_for("designer.version", version_id=version.id))
     elif form.is_submitted():
         status = 400
+    year, minimum = procedures.upload_policy(db.session)
     return render_template("designer/upload.html", procedure=proc, form=form, cap=capacity(me()),
-                           max_mb=DEFAULT_MAX_BYTES // (1024 * 1024)), status
+                           max_mb=DEFAULT_MAX_BYTES // (1024 * 1024), policy_year=year,
+                           policy_min=policy.percent(minimum)), status
 
 
 # --- versions -----------------------------------------------------------------------------------
@@ -318,9 +339,15 @@ def version_context(ver: ProcedureVersion) -> dict:
     critical = [{"id": el, "name": (tasks.get(el) or {}).get("name")} for el in budget.get("critical_path") or []]
     # An unreadable file (exit code 2: XML_UNSAFE, BPMN_INVALID) is not handed to the drawing script.
     diagram = _diagram_spec(report) if report.get("exit_code") != 2 else None
+    stage = procedures.approval_stage(ver)
+    duty = procedures.duty_conflict(db.session, me(), ver, stage) if stage in ("vp_check", "vp_opinion",
+                                                                             "chairman") else None
     return {"version": ver, "procedure": ver.procedure, "report": report, "critical": critical, "diagram": diagram,
-            "file_kept": version_files.is_kept(ver),
-            "file_downloadable": version_files.is_downloadable(ver), "cap": capacity(me()), "stage": procedures.approval_stage(ver), "history": history(ver)}
+            "file_kept": version_files.is_kept(ver), "file_downloadable": version_files.is_downloadable(ver),
+            "cap": capacity(me()), "stage": stage, "history": history(ver),
+            "overrides": report.get("overrides") or [], "override_labels": OVERRIDE_LABELS,
+            "policy": report.get("policy") or {},
+            "duty_conflict": _(duty[0], **duty[1]) if duty else None}
 
 
 def render_version(ver: ProcedureVersion, forms: dict | None = None, status: int = 200):

@@ -15,10 +15,13 @@ DRAFT, SUBMITTED, VP_REVIEWED, APPROVED, PUBLISHED, RETIRED, REJECTED = (
 
 
 class Procedure(Base):
-    """`Procedure` — thủ tục hành chính: one TTHC handled by one competent agency."""
+    """`Procedure` — thủ tục hành chính: one TTHC handled by one competent agency.
+
+    `code` (mã TTHC) is unique in the province, i.e. in the installation (services/procedures.py).
+    """
 
     __tablename__ = "procedures"
-    __table_args__ = (UniqueConstraint("code", "agency_id", name="uq_procedure_code_agency"),)
+    __table_args__ = (UniqueConstraint("code", name="uq_procedure_code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40))
@@ -49,7 +52,7 @@ class ProcedureVersion(Base):
     bpmn: Mapped[bytes] = mapped_column(LargeBinary)
     bpmn_sha256: Mapped[str] = mapped_column(String(64))
     legal_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    reduction: Mapped[str] = mapped_column(String(12))  # exact fraction text, e.g. "0.3"
+    reduction: Mapped[str] = mapped_column(String(80))  # exact fraction text, e.g. "0.3", "1e-300"
     target_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     allocated_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     lint_ok: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,12 +1,20 @@
 """`quytrinh lint` — the TTHC policy linter (DESIGN.md, "`quytrinh lint` (contract)").
 
 Exit 0: compliant; 1: policy violations; 2: unreadable or invalid input (including a bad
-option). Needs no Flask app and no database.
+option). Needs no Flask app. The reduction is checked against the province's minimum for the
+current year (Asia/Ho_Chi_Minh): the one stored in the database (DATABASE_URL, else the embedded
+SQLite file) when that database exists and is migrated, read-only, else the shipped 0.30 — as
+``quytrinh calendar`` reads the stored calendar.
 """
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+from datetime import datetime, timezone
+from fractions import Fraction
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 
@@ -29,6 +37,66 @@ def _check_override(ctx: click.Context, param: click.Parameter, value):
             reason = exc.reason.render("en")
         raise click.BadParameter(reason) from None
     return value
+
+
+def province_minimum(lang: str, now: datetime | None = None) -> tuple[int, Fraction]:
+    """(year, minimum cut) in force now: stored, else shipped; a database that is configured but
+    unusable gives the shipped minimum with one line on stderr saying so (stdout stays the report)."""
+    from services import policy
+    from web.config import ConfigError, database_url
+
+    year = policy.policy_year(now or datetime.now(timezone.utc))
+    try:
+        url = database_url(os.environ)
+        stored = _stored_policy(url)
+    except ConfigError as exc:
+        return year, _shipped_with_note(lang, str(exc))
+    except Exception as exc:  # noqa: BLE001 — whatever the database did, the shipped minimum answers
+        cause = str(getattr(exc, "orig", None) or getattr(exc, "message", None) or exc).strip().splitlines()
+        return year, _shipped_with_note(lang, f"DATABASE_URL: {cause[0] if cause else type(exc).__name__}")
+    return year, (stored or policy.SHIPPED).minimum_for(year)
+
+
+def _shipped_with_note(lang: str, cause: str) -> Fraction:
+    from services import policy
+
+    note = message(N_("Note: the province's policy could not be read (%(cause)s); the file is checked "
+                      "against the shipped minimum cut of %(percent)s%%."),
+                   cause=cause[:300], percent=policy.percent(policy.FLOOR))
+    try:
+        text = note.render(lang)
+    except CatalogMissing:
+        text = note.render("en")
+    click.echo(text, err=True)
+    return policy.FLOOR
+
+
+def _stored_policy(url: str):
+    """The stored policy of the database at *url*; None when that database is not set up."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import NullPool
+
+    from services import policy
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:" or not Path(path).is_file():
+            return None
+        # Read-only, through a URI: a mistyped path must not leave an empty database behind.
+        uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)
+    else:
+        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with Session(engine) as session:
+            if not inspect(session.connection()).has_table("policy_settings"):
+                return None
+            return policy.reduction_policy(session)
+    finally:
+        engine.dispose()
 
 
 def _unreadable(path: Path, error: OSError) -> Report:
@@ -55,13 +123,16 @@ def _unreadable(path: Path, error: OSError) -> Report:
 @click.pass_context
 def lint_command(ctx: click.Context, lang: str, as_json: bool, legal_days, authority, reduction,
                  max_bytes: int, file: Path) -> None:
-    """Check FILE.bpmn against the TTHC profile: time budget, VP review, roles, no code."""
+    """Check FILE.bpmn against the TTHC profile: time budget, the province's minimum cut, VP
+    review, roles, no code."""
+    year, minimum = province_minimum(lang)
     try:
         with open(file, "rb") as handle:
             report = lint(handle, legal_days=legal_days, authority=authority, reduction=reduction,
-                          max_bytes=max_bytes)
+                          max_bytes=max_bytes, min_reduction=minimum)
     except OSError as exc:
         report = _unreadable(file, exc)
+    report.policy_year = year
     try:
         if as_json:
             click.echo(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2))

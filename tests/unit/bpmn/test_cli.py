@@ -10,6 +10,13 @@ from tests.unit.bpmn.builder import BASE_MINUTES, BASE_PATH, base, base_nodes, b
 from web.commands.lint import lint_command
 
 
+@pytest.fixture(autouse=True)
+def no_database(tmp_path, monkeypatch):
+    """The linter reads the province's minimum from the database when there is one; here there
+    is none (an app made by an earlier test may have left QUYTRINH_INSTANCE_PATH behind)."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'nothing-here.db'}")
+
+
 @pytest.fixture
 def write(tmp_path):
     def _write(data: bytes, name: str = "quy_trinh.bpmn"):
@@ -91,6 +98,20 @@ def test_overrides(write):
     assert _run(path).exit_code == 0
     result = _run("--json", "--authority", "ubnd_tinh", path)
     assert [e["code"] for e in json.loads(result.output)["errors"]] == ["VP_REVIEW_MISSING"]
+
+
+@pytest.mark.parametrize("cut", ["0", "0%", "1e-300", "0.29"])
+def test_a_cut_below_the_minimum_exits_1_with_its_code(write, tmp_path, cut):
+    path = write(base("camunda"))
+    result = _run("--reduction", cut, path)
+    assert result.exit_code == 1
+    assert "REDUCTION_BELOW_POLICY" in result.output and "mức tối thiểu của tỉnh 30%" in result.output
+    payload = json.loads(_run("--json", "--lang", "en", "--reduction", cut, path).output)
+    assert [e["code"] for e in payload["errors"]] == ["REDUCTION_BELOW_POLICY"]
+    assert payload["policy"]["min_reduction"] == "0.3" and payload["policy"]["year"] >= 2025
+    assert payload["overrides"] == [{"property": "tthc.reduction", "file": "0.3", "given": payload["process"]["reduction"]}]
+    assert not (tmp_path / "nothing-here.db").exists()  # a missing database is never created
+    assert _run("--reduction", "0.3", path).exit_code == 0
 
 
 @pytest.mark.parametrize("option, value", [

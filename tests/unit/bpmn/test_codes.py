@@ -216,8 +216,40 @@ def test_vp_checks_apply_only_to_provincial_authorities(flavour):
     assert lint(_build(flavour, nodes=nodes), authority="ubnd_tinh").codes() == ["VP_REVIEW_MISSING"]
 
 
+@pytest.mark.parametrize("cut", ["0", "0%", "1e-300", "0.29", "29.99%"])
+def test_reduction_below_policy_names_the_process_the_cut_and_the_minimum(flavour, cut):
+    """A cut below the province's minimum (0.30 unless the caller gives another) switches the
+    time rule off: refused, whether it is given as an option or written in the file."""
+    as_option = lint(base(flavour), reduction=cut)
+    in_file = lint(_build(flavour, props={**BASE_PROCESS_PROPS, "tthc.reduction": cut}))
+    for report, source in ((as_option, "upload"), (in_file, "tthc.reduction")):
+        issue = _single(report, "REDUCTION_BELOW_POLICY")
+        assert issue.element == "Process_1" and report.codes() == ["REDUCTION_BELOW_POLICY"]
+        assert report.exit_code == 1 and report.min_reduction == "0.3"
+        english = issue.message.render("en")
+        assert source in english and "minimum of 0.3 (30%)" in english
+        assert "tối thiểu" in issue.message.render("vi")
+    assert "1e-300" in _single(lint(base(flavour), reduction="1e-300"), "REDUCTION_BELOW_POLICY").message.render("en")
+
+
+def test_reduction_minimum_is_a_parameter(flavour):
+    assert lint(base(flavour), reduction="0.3").ok  # at the minimum is enough
+    raised = lint(base(flavour), reduction="0.3", min_reduction="0.5")
+    assert raised.codes() == ["REDUCTION_BELOW_POLICY"] and raised.min_reduction == "0.5"
+    assert "50%" in raised.errors[0].message.render("en")
+    # No tthc.reduction and no option: the default 0.30 is what is checked, and said so.
+    props = {k: v for k, v in BASE_PROCESS_PROPS.items() if k != "tthc.reduction"}
+    default = lint(_build(flavour, props=props), min_reduction="50%")
+    assert "the default" in _single(default, "REDUCTION_BELOW_POLICY").message.render("en")
+    assert "REDUCTION_BELOW_POLICY" not in lint(base(flavour), reduction="0.99", min_reduction="0.5").codes()
+    # An unreadable tthc.reduction is BPMN_INVALID, not also below the policy.
+    unreadable = lint(_build(flavour, props={**BASE_PROCESS_PROPS, "tthc.reduction": "nan"}))
+    assert unreadable.codes() == ["BPMN_INVALID"]
+
+
 def test_every_code_is_covered_here(flavour):
     tested = {"XML_UNSAFE", "BPMN_INVALID", "BPMN_UNSUPPORTED", "SCRIPT_FORBIDDEN", "CONDITION_INVALID",
               "ALLOCATION_MISSING", "ALLOCATION_INVALID", "LEGAL_TIME_MISSING", "ROLE_UNKNOWN",
-              "TIME_BUDGET_EXCEEDED", "VP_REVIEW_MISSING", "VP_REVIEW_BYPASSED"}
+              "TIME_BUDGET_EXCEEDED", "VP_REVIEW_MISSING", "VP_REVIEW_BYPASSED",
+              "REDUCTION_BELOW_POLICY"}
     assert tested == set(ALL_CODES)

@@ -219,3 +219,18 @@ def test_camunda_form_fields_are_kept():
     fields = procedure.tasks["Task_VP"].form_fields
     assert [(f.id, f.type, f.required) for f in fields] == [("decision", "enum", True), ("opinion", "string", False)]
     assert fields[0].options == (("approve", "Đồng ý"), ("return", "Trả lại"))
+
+
+@pytest.mark.parametrize("value", ["1e-999999999", "1e999999999", "5e+99999999"])
+def test_a_huge_exponent_is_refused_at_once_not_computed(value):
+    """Read exactly, 1e-999999999 would mean building 10**999999999 (minutes of CPU)."""
+    import time
+
+    started = time.perf_counter()
+    for parse in (parse_reduction, parse_legal_days):
+        with pytest.raises(ProfileValueError):
+            parse(value)
+    report = lint(document("camunda", base_nodes(), base_flows(),
+                           {"tthc.legal_days": "5", "tthc.reduction": value}))
+    assert "BPMN_INVALID" in report.codes()
+    assert time.perf_counter() - started < 5
