@@ -66,8 +66,25 @@ def secret_key(environ=os.environ) -> str:
     return key
 
 
+def _int_setting(environ, name: str, default: int, minimum: int) -> int:
+    """An integer setting; a malformed or too small one is a ConfigError naming the variable."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 def from_environment(environ=os.environ) -> dict:
     """The Flask config mapping for this environment."""
+    from services.dossiers.lifecycle import DEFAULT_MAX_EXTENSION_WORKING_DAYS
+    from services.dossiers.receive import DEFAULT_MAX_BACKDATE_DAYS
+
     production = environ.get("QUYTRINH_ENV") == "production"
     return {
         "SECRET_KEY": secret_key(environ),
@@ -85,4 +102,10 @@ def from_environment(environ=os.environ) -> dict:
         "LOGIN_LOCKOUT_MINUTES": int(environ.get("QUYTRINH_LOGIN_LOCKOUT_MINUTES", 15)),
         "MAX_CONTENT_LENGTH": int(environ.get("QUYTRINH_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "QUYTRINH_ENV": environ.get("QUYTRINH_ENV", "development"),
+        # How far an apology letter may move a return date (working days after the current one),
+        # and how far back a receipt time may be recorded (calendar days; 0: the calendar's range).
+        "QUYTRINH_MAX_EXTENSION_WORKING_DAYS": _int_setting(
+            environ, "QUYTRINH_MAX_EXTENSION_WORKING_DAYS", DEFAULT_MAX_EXTENSION_WORKING_DAYS, 1),
+        "QUYTRINH_MAX_BACKDATE_DAYS": _int_setting(environ, "QUYTRINH_MAX_BACKDATE_DAYS",
+                                                   DEFAULT_MAX_BACKDATE_DAYS, 0),
     }
