@@ -148,6 +148,8 @@ def _corrupt(db_session, dossier_id: int, due: str) -> None:
     from sqlalchemy import text
 
     db_session.rollback()
+    if db_session.get_bind().dialect.name == "postgresql":
+        due += "+00"  # stored in UTC, as SQLite's naive text is read
     db_session.execute(text("UPDATE dossiers SET due_at = :due WHERE id = :id"), {"due": due, "id": dossier_id})
     db_session.execute(text("UPDATE dossier_steps SET due_at = :due WHERE dossier_id = :id"),
                        {"due": due, "id": dossier_id})
@@ -159,6 +161,26 @@ def _events(db_session, action: str, code: str) -> int:
 
 
 def test_a_failing_dossier_does_not_stop_the_marks_notifications_and_timers_of_the_others(db_session):
+    _one_failing_dossier(db_session)
+
+
+def test_a_failing_dossier_on_postgresql(pg_database, tmp_path):
+    """The same on PostgreSQL: savepoints, and a timestamptz far in 9999 read back."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from tests.conftest import prepare_demo
+
+    prepare_demo(pg_database, tmp_path)
+    engine = create_engine(pg_database)
+    try:
+        with Session(engine) as session:
+            _one_failing_dossier(session)
+    finally:
+        engine.dispose()
+
+
+def _one_failing_dossier(db_session):
     from services import audit
 
     _publish_with_a_timer(db_session)
