@@ -41,6 +41,10 @@ def register(app: Flask) -> None:
     def _d(value):
         return _shown(value, "dd/MM/yyyy")
 
+    @app.context_processor
+    def _lang():
+        return {"current_lang": select_locale(), "languages": LANGUAGES}
+
 
 def _shown(value, pattern: str) -> str:
     """A stored instant too near year 1 or 9999 to have a local time (only an old bad row has one)
@@ -53,7 +57,3 @@ def _shown(value, pattern: str) -> str:
         from services.dates import shown
 
         return shown(value)
-
-    @app.context_processor
-    def _lang():
-        return {"current_lang": select_locale(), "languages": LANGUAGES}
