@@ -17,7 +17,7 @@ from typing import Iterator
 from sqlalchemy import String, cast, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
-from engine.calendar import TIMEZONE
+from engine.calendar import TIMEZONE, in_supported_range
 from services import audit, dates
 from services.errors import N_, Forbidden, NotFound, ValidationError
 from services.models import (
@@ -62,7 +62,11 @@ def parse_moment(text: str | None, field_name: str, *, end: bool = False) -> dat
     except ValueError:
         raise ValidationError(N_("\"%(value)s\" is not a date (dd/mm/yyyy or dd/mm/yyyy HH:MM)."),
                               field_name, value=text[:40]) from None
-    dates.given(moment, field_name)  # the typed instant; the exclusive end of its day may be 2101
+    # The last minute the bound covers must be one the calendar supports: "to 31/12/2100" and the
+    # exclusive end 2101-01-01T00:00+07:00 that pagination links carry back are both accepted.
+    covered = moment - timedelta(minutes=1) if end and not whole_day else moment
+    if not in_supported_range(covered):
+        raise dates.out_of_range(field_name, text[:40])
     if whole_day and end:
         moment += timedelta(days=1)
     return moment.astimezone(timezone.utc)
