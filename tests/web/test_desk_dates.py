@@ -214,3 +214,18 @@ def test_real_data_is_accepted_and_stored_normalized(desk, db_session, fields, s
     code = re.search(r"/desk/dossiers/([^/]+)/receipt", response.headers["Location"]).group(1)
     dossier = _reload(db_session, code)
     assert {name: getattr(dossier, name) for name in stored} == stored
+
+
+@pytest.mark.parametrize("name, raw", [("QUYTRINH_MAX_EXTENSION_WORKING_DAYS", "0"),
+                                       ("QUYTRINH_MAX_EXTENSION_WORKING_DAYS", "sixty"),
+                                       ("QUYTRINH_MAX_BACKDATE_DAYS", "-1")])
+def test_a_malformed_date_setting_is_a_config_error_naming_it(tmp_path, monkeypatch, name, raw):
+    from web.config import ConfigError, from_environment
+
+    monkeypatch.setenv("QUYTRINH_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match=name):
+        from_environment({"SECRET_KEY": "x", name: raw})
+    settings = from_environment({"SECRET_KEY": "x", name: "30"})
+    assert settings[name] == 30
+    defaults = from_environment({"SECRET_KEY": "x"})
+    assert (defaults["QUYTRINH_MAX_EXTENSION_WORKING_DAYS"], defaults["QUYTRINH_MAX_BACKDATE_DAYS"]) == (60, 3650)
