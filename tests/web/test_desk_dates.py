@@ -229,3 +229,16 @@ def test_a_malformed_date_setting_is_a_config_error_naming_it(tmp_path, monkeypa
     assert settings[name] == 30
     defaults = from_environment({"SECRET_KEY": "x"})
     assert (defaults["QUYTRINH_MAX_EXTENSION_WORKING_DAYS"], defaults["QUYTRINH_MAX_BACKDATE_DAYS"]) == (60, 3650)
+
+
+@pytest.mark.parametrize("field, value", [("applicant_id_number", "abc"), ("applicant_phone", "hello"),
+                                          ("applicant_email", "a@b"), ("applicant_email", "not-an-email")])
+def test_the_use_case_itself_refuses_the_formats_not_only_the_form(db_session, field, value):
+    from services.errors import ValidationError
+
+    sequence = _sequence(db_session)
+    with pytest.raises(ValidationError) as error:
+        dossiers.receive(db_session, user(db_session, "motcua"), procedure_id=procedure(db_session, "1.003822").id,
+                         applicant_name="Hội Nhà báo tỉnh", received_at=T0, now=T0, **{field: value})
+    assert error.value.field == field
+    assert _sequence(db_session) == sequence
