@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.calendar import WorkingCalendar, to_local
+from engine.calendar import CalendarRangeError, WorkingCalendar, to_local
 
 EARLY, ON_TIME, LATE = "early", "on_time", "late"
 WITHIN, NEARLY_DUE, OVERDUE = "within", "nearly_due", "overdue"
+# A due time the calendar cannot compute with (a bad stored date, outside its years): shown as
+# such, and the deadline job's mark for an item it could not judge; never guessed.
+UNKNOWN = "unknown"
 DEFAULT_WARNING_MINUTES = 240  # half a working day before the due time
 
 
@@ -38,6 +41,16 @@ def progress(calendar: WorkingCalendar, now: datetime, due_at: datetime,
     if calendar.working_minutes_between(now, due_at) <= warning_minutes:
         return NEARLY_DUE
     return WITHIN
+
+
+def progress_or_unknown(calendar: WorkingCalendar, now: datetime, due_at: datetime,
+                        warning_minutes: int = DEFAULT_WARNING_MINUTES) -> str:
+    """``progress``, or UNKNOWN when ``due_at`` is outside the calendar's range: for pages, which
+    show a bad stored date as such rather than fail."""
+    try:
+        return progress(calendar, now, due_at, warning_minutes)
+    except CalendarRangeError:
+        return UNKNOWN
 
 
 def warning_bounds(calendar: WorkingCalendar, now: datetime,

@@ -17,8 +17,8 @@ from typing import Iterator
 from sqlalchemy import String, cast, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
-from engine.calendar import TIMEZONE
-from services import audit
+from engine.calendar import TIMEZONE, in_supported_range
+from services import audit, dates
 from services.errors import N_, Forbidden, NotFound, ValidationError
 from services.models import (
     ApologyLetter, AuditEvent, Dossier, DossierStep, Procedure, ProcedureVersion, SupplementRequest, User,
@@ -40,29 +40,35 @@ def parse_moment(text: str | None, field_name: str, *, end: bool = False) -> dat
 
     Times without a zone are Asia/Ho_Chi_Minh. A date alone as the end of a range means the end of
     that day (the range's end is exclusive), so "to 31/10/2026" includes the whole of the 31st.
+    The instant typed must be one the working calendar supports (services.dates.given): a
+    ValidationError naming the field otherwise, as for a malformed one.
     """
     text = (text or "").strip()
     if not text:
         return None
     match = _DATE.match(text)
+    whole_day = False
     try:
         if match:
             d, m, y, hh, mm = match.groups()
             day = date(int(y), int(m), int(d))
-            if hh is None:
-                moment = datetime.combine(day + timedelta(days=1) if end else day, time(0), TIMEZONE)
-            else:
-                moment = datetime.combine(day, time(int(hh), int(mm)), TIMEZONE)
+            whole_day = hh is None
+            moment = datetime.combine(day, time(0) if whole_day else time(int(hh), int(mm)), TIMEZONE)
         else:
-            only_date = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is not None
+            whole_day = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is not None
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=TIMEZONE)
-            if only_date and end:
-                moment += timedelta(days=1)
     except ValueError:
         raise ValidationError(N_("\"%(value)s\" is not a date (dd/mm/yyyy or dd/mm/yyyy HH:MM)."),
                               field_name, value=text[:40]) from None
+    # The last minute the bound covers must be one the calendar supports: "to 31/12/2100" and the
+    # exclusive end 2101-01-01T00:00+07:00 that pagination links carry back are both accepted.
+    covered = moment - timedelta(minutes=1) if end and not whole_day else moment
+    if not in_supported_range(covered):
+        raise dates.out_of_range(field_name, text[:40])
+    if whole_day and end:
+        moment += timedelta(days=1)
     return moment.astimezone(timezone.utc)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from engine import sla
+from engine.calendar import CalendarRangeError
 from services.assignment import may_perform
 from services.dossiers.common import aware, calendar, runtime
 from services.models import (
@@ -85,19 +86,24 @@ def timeline(session: Session, dossier: Dossier, now: datetime) -> list[Timeline
         else:
             # A stopped clock freezes the open steps: judged where they stood when it stopped.
             at = aware(dossier.stopped_since) if dossier.status in CLOCK_STOPPED and dossier.stopped_since else now
-            rows.append(TimelineRow(step, used, _late(step, at, due), sla.progress(cal, at, due)))
+            rows.append(TimelineRow(step, used, _late(step, at, due), sla.progress_or_unknown(cal, at, due)))
     return rows
 
 
 def _working(cal, start: datetime, end: datetime) -> int:
-    return cal.working_minutes_between(start, end) if end > start else 0
+    # A stored date the calendar cannot compute with (an old bad row) counts nothing; the page
+    # shows the date itself and the step's progress as unknown.
+    try:
+        return cal.working_minutes_between(start, end) if end > start else 0
+    except CalendarRangeError:
+        return 0
 
 
 def progress(session: Session, dossiers: list[Dossier], now: datetime) -> dict[int, str]:
     """within / nearly_due / overdue of each running dossier against its return date, computed now
     (the stored `warning` is only as fresh as the last deadline job)."""
     cal = calendar(session)
-    return {d.id: sla.progress(cal, now, aware(d.due_at)) for d in dossiers
+    return {d.id: sla.progress_or_unknown(cal, now, aware(d.due_at)) for d in dossiers
             if d.status in OPEN_STATUSES and d.status not in CLOCK_STOPPED}
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from engine import sla
 from engine.calendar import TIMEZONE, to_local
+from services import dates
 from services.audit_query import parse_moment
 from services.errors import N_, Forbidden, ValidationError
 from services.models import Dossier, OrgUnit, Procedure, User
@@ -93,9 +94,11 @@ class Period:
                 m, y = text.split("/")
             else:
                 y, m = text.split("-")
-            return cls.month(int(y), int(m))
+            first = datetime(int(y), int(m), 1, tzinfo=TIMEZONE)
         except ValueError:
             raise ValidationError(N_("\"%(value)s\" is not a month (mm/yyyy)."), "month", value=text[:20]) from None
+        dates.given(first, "month")
+        return cls.month(first.year, first.month)
 
     @property
     def last_day(self) -> date:
@@ -122,6 +125,7 @@ class Figures:
     nearly_due: int = 0
     overdue: int = 0
     stopped: int = 0
+    unknown: int = 0  # open, with a stored due date the working calendar cannot compute with
 
     @property
     def finished(self) -> int:
@@ -129,7 +133,7 @@ class Figures:
 
     @property
     def in_progress(self) -> int:
-        return self.within + self.nearly_due + self.overdue + self.stopped
+        return self.within + self.nearly_due + self.overdue + self.stopped + self.unknown
 
     @property
     def on_time_rate(self) -> float | None:
@@ -155,6 +159,7 @@ class Summary:
     now: datetime
     rows: list[ReportRow] = field(default_factory=list)
     total: Figures = field(default_factory=Figures)
+    unknown_codes: list[str] = field(default_factory=list)  # the dossiers counted in `unknown`
 
 
 def dossier_filters(reader: User, *, agency_id: int | None = None, procedure_id: int | None = None) -> list:
@@ -199,12 +204,15 @@ def summary(session: Session, reader: User, period: Period, *, group: str = "age
             *where, Dossier.result_class.in_(RESULT_CLASSES), Dossier.result_at >= period.start,
             Dossier.result_at < period.end).group_by(key, Dossier.result_class)):
         setattr(row(k), result_class, count)
-    for k, status, due_at in session.execute(select(key, Dossier.status, Dossier.due_at).where(
+    unknown_codes = []
+    for k, code, status, due_at in session.execute(select(key, Dossier.code, Dossier.status, Dossier.due_at).where(
             *where, Dossier.status.in_(OPEN_STATUSES), Dossier.received_at < period.end)):
-        state = "stopped" if status in CLOCK_STOPPED else sla.progress(cal, now, aware(due_at), warn)
+        state = "stopped" if status in CLOCK_STOPPED else sla.progress_or_unknown(cal, now, aware(due_at), warn)
+        if state == sla.UNKNOWN:
+            unknown_codes.append(code)
         setattr(row(k), state, getattr(row(k), state) + 1)
 
-    result = Summary(period, group, now)
+    result = Summary(period, group, now, unknown_codes=sorted(unknown_codes))
     labels = _labels(session, group, figures)
     for k in sorted(figures, key=lambda k: labels.get(k, ("", ""))):
         code, name = labels.get(k, ("?", "?"))

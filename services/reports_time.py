@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.calendar import CalendarRangeError
 from services.errors import N_, NotFound
 from services.models import Dossier, DossierStep, Procedure, ProcedureVersion, User
 from services.models.dossiers import STEP_COMPLETED
@@ -55,11 +56,15 @@ class Compliance:
         return self.within_legal / self.finished if self.legal_minutes is not None else None
 
 
-def actual_minutes(cal, received_at, result_at, stopped_minutes: int) -> int:
+def actual_minutes(cal, received_at, result_at, stopped_minutes: int) -> int | None:
     """Working minutes the dossier was processed: from the clock's start to the result, without
-    the time it was stopped."""
-    start = cal.effective_start(received_at, receipt=True)
-    return max(0, cal.working_minutes_between(start, result_at) - (stopped_minutes or 0))
+    the time it was stopped; None when a stored date is outside the calendar's years (a bad row,
+    left out of the figures rather than failing the report)."""
+    try:
+        start = cal.effective_start(received_at, receipt=True)
+        return max(0, cal.working_minutes_between(start, result_at) - (stopped_minutes or 0))
+    except CalendarRangeError:
+        return None
 
 
 def compliance(session: Session, reader: User, period: Period, *, agency_id: int | None = None,
@@ -76,7 +81,9 @@ def compliance(session: Session, reader: User, period: Period, *, agency_id: int
             ProcedureVersion, ProcedureVersion.id == Dossier.version_id).where(
             *where, Dossier.result_class.in_(RESULT_CLASSES), Dossier.result_at >= period.start,
             Dossier.result_at < period.end)):
-        actual[pid].append((actual_minutes(cal, aware(received_at), aware(result_at), stopped), target, legal))
+        minutes = actual_minutes(cal, aware(received_at), aware(result_at), stopped)
+        if minutes is not None:
+            actual[pid].append((minutes, target, legal))
     names = {i: (c, n) for i, c, n in session.execute(
         select(Procedure.id, Procedure.code, Procedure.name).where(Procedure.id.in_(list(actual))))} if actual else {}
     rows = []

@@ -35,4 +35,4 @@ def run_jobs() -> dict:
     report = run_once(_flask_app())
     return {"steps_marked": report.steps_marked, "dossiers_marked": report.dossiers_marked,
             "notifications": report.notifications, "timers_fired": report.timers_fired,
-            "emails": report.emails, "errors": report.errors}
+            "emails": report.emails, "errors": report.errors, "failed": report.failed}

@@ -67,6 +67,7 @@ def secret_key(environ=os.environ) -> str:
 
 
 def _int(environ, name: str, default: int, minimum: int = 1) -> int:
+    """An integer setting; a malformed or too small one is a ConfigError naming the variable."""
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -81,6 +82,9 @@ def _int(environ, name: str, default: int, minimum: int = 1) -> int:
 
 def from_environment(environ=os.environ) -> dict:
     """The Flask config mapping for this environment."""
+    from services.dossiers.lifecycle import DEFAULT_MAX_EXTENSION_WORKING_DAYS
+    from services.dossiers.receive import DEFAULT_MAX_BACKDATE_DAYS
+
     production = environ.get("QUYTRINH_ENV") == "production"
     return {
         "SECRET_KEY": secret_key(environ),
@@ -106,4 +110,10 @@ def from_environment(environ=os.environ) -> dict:
         "TRUSTED_PROXIES": _int(environ, "QUYTRINH_TRUSTED_PROXIES", 0, minimum=0),
         "MAX_CONTENT_LENGTH": int(environ.get("QUYTRINH_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "QUYTRINH_ENV": environ.get("QUYTRINH_ENV", "development"),
+        # How far an apology letter may move a return date (working days after the current one),
+        # and how far back a receipt time may be recorded (calendar days; 0: the calendar's range).
+        "QUYTRINH_MAX_EXTENSION_WORKING_DAYS": _int(
+            environ, "QUYTRINH_MAX_EXTENSION_WORKING_DAYS", DEFAULT_MAX_EXTENSION_WORKING_DAYS),
+        "QUYTRINH_MAX_BACKDATE_DAYS": _int(environ, "QUYTRINH_MAX_BACKDATE_DAYS",
+                                           DEFAULT_MAX_BACKDATE_DAYS, minimum=0),
     }

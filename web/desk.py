@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -141,7 +141,8 @@ def receive():
         return render_template("desk/receive.html", form=form, query=query, many_desks=len(form.desk_id.choices) > 1)
     now = utcnow()
     valid = form.validate_on_submit()
-    received_at = form.parsed_received_at(now)
+    backdate = current_app.config["QUYTRINH_MAX_BACKDATE_DAYS"]
+    received_at = form.parsed_received_at(now, backdate)
     desk_id = (form.desk_id.data or None) if len(form.desk_id.choices) > 1 else None
     if valid and not form.received_at.errors and not form.applicant_name.errors:
         try:
@@ -149,7 +150,7 @@ def receive():
                 db.session, _me(), procedure_id=form.procedure_id.data, applicant_name=form.applicant_name.data,
                 applicant_id_number=form.applicant_id_number.data, applicant_phone=form.applicant_phone.data,
                 applicant_email=form.applicant_email.data, applicant_address=form.applicant_address.data,
-                desk_id=desk_id, received_at=received_at, now=now)
+                desk_id=desk_id, received_at=received_at, now=now, max_backdate_days=backdate)
         except ServiceError as exc:
             exc.field = {"procedure": "procedure_id", "desk": "desk_id"}.get(exc.field, exc.field)
             _field_error(form, exc)
@@ -232,8 +233,9 @@ def apology(code: str):
     return _form_page(
         form, "desk/apology.html", dossier,
         # Parsed again here: ready() has already parsed it, so this cannot fail.
-        lambda: dossiers.issue_apology(db.session, _me(), dossier.id, reason=form.reason.data,
-                                       new_due_at=form.parsed_new_due_at(), now=utcnow()),
+        lambda: dossiers.issue_apology(
+            db.session, _me(), dossier.id, reason=form.reason.data, new_due_at=form.parsed_new_due_at(),
+            now=utcnow(), max_extension_days=current_app.config["QUYTRINH_MAX_EXTENSION_WORKING_DAYS"]),
         _("Apology letter issued; the new return date is recorded."),
         lambda _letter: url_for("desk.apology_print", code=code),
         ready=lambda: bool(form.new_due_at.data) and form.parsed_new_due_at() is not None)

@@ -1,4 +1,8 @@
-"""Forms of the one-stop desk (biểu mẫu Bộ phận Một cửa) and the strict date parsing they share."""
+"""Forms of the one-stop desk (biểu mẫu Bộ phận Một cửa) and the strict date parsing they share.
+
+The forms only read what was typed; the rules (bounds of the receipt time, national formats) are
+the use case's (services.dossiers), asked here too so that every error shows at once.
+"""
 from __future__ import annotations
 
 import re
@@ -7,9 +11,12 @@ from datetime import datetime
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length
 
 from engine.calendar import TIMEZONE
+from services.dossiers import applicant
+from services.dossiers.receive import DEFAULT_MAX_BACKDATE_DAYS, check_received_at
+from services.errors import ServiceError
 
 _DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
 
@@ -32,16 +39,21 @@ def parse_local(text: str, *, time_required: bool = False) -> datetime:
         raise DateError(text) from None
 
 
+def _checked(field, check) -> None:
+    """The use case's check of a field, its refusal shown next to the field."""
+    try:
+        check(field.data)
+    except ServiceError as exc:
+        field.errors.append(_(exc.template, **exc.params))
+
+
 class ReceiveForm(FlaskForm):
     procedure_id = SelectField(_l("Administrative procedure"), coerce=int,
                                validators=[DataRequired(_l("Choose the procedure."))])
     applicant_name = StringField(_l("Applicant (person or organisation)"), validators=[Length(max=255)])
     applicant_id_number = StringField(_l("ID number"), validators=[Length(max=40)])
     applicant_phone = StringField(_l("Phone"), validators=[Length(max=40)])
-    applicant_email = EmailField(_l("Email"), validators=[
-        Optional(), Length(max=255),
-        # A shape check only (email_validator is not a dependency): name@domain.tld.
-        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an email address such as name@example.vn."))])
+    applicant_email = EmailField(_l("Email"), validators=[Length(max=255)])
     applicant_address = StringField(_l("Address"), validators=[Length(max=500)])
     received_at = StringField(_l("Received at (dd/mm/yyyy HH:MM, empty = now)"), validators=[Length(max=20)])
     desk_id = SelectField(_l("One-stop desk"), coerce=int, validate_choice=False)
@@ -51,7 +63,17 @@ class ReceiveForm(FlaskForm):
         if not (field.data or "").strip():
             field.errors.append(_("The applicant's name is required."))
 
-    def parsed_received_at(self, now: datetime) -> datetime | None:
+    def validate_applicant_id_number(self, field):
+        _checked(field, applicant.id_number)
+
+    def validate_applicant_phone(self, field):
+        _checked(field, applicant.phone)
+
+    def validate_applicant_email(self, field):
+        _checked(field, applicant.email)
+
+    def parsed_received_at(self, now: datetime, max_backdate_days: int = DEFAULT_MAX_BACKDATE_DAYS
+                           ) -> datetime | None:
         """The entered receipt time, or None (now); errors go next to the field."""
         text = (self.received_at.data or "").strip()
         if not text:
@@ -62,11 +84,11 @@ class ReceiveForm(FlaskForm):
             self.received_at.errors = list(self.received_at.errors) + [_(
                 "Received at: '%(text)s' is not a date and time dd/mm/yyyy HH:MM.", text=text[:40])]
             return None
-        if when > now:
-            self.received_at.errors = list(self.received_at.errors) + [
-                _("Received at: the receipt time cannot be in the future.")]
+        try:
+            return check_received_at(when, now, max_backdate_days=max_backdate_days)
+        except ServiceError as exc:
+            self.received_at.errors = list(self.received_at.errors) + [_(exc.template, **exc.params)]
             return None
-        return when
 
 
 class SupplementForm(FlaskForm):

@@ -29,7 +29,9 @@ STATUS_LABELS = {
     "returned": _l("Result returned"),
 }
 WARNING_LABELS = {"within": (_l("Within time"), "green"), "nearly_due": (_l("Nearly due"), "amber"),
-                  "overdue": (_l("Overdue"), "red")}
+                  "overdue": (_l("Overdue"), "red"),
+                  # sla.UNKNOWN: a stored due date outside the working calendar's years
+                  "unknown": (_l("Due date out of the calendar's range"), "grey")}
 RESULT_LABELS = {"early": _l("Early"), "on_time": _l("On time"), "late": _l("Late")}
 
 

@@ -35,12 +35,25 @@ def register(app: Flask) -> None:
     @app.template_filter("dt")
     def _dt(value):
         """dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh, whatever the UI language."""
-        return format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+        return _shown(value, "dd/MM/yyyy HH:mm")
 
     @app.template_filter("d")
     def _d(value):
-        return format_datetime(value, "dd/MM/yyyy") if value else ""
+        return _shown(value, "dd/MM/yyyy")
 
     @app.context_processor
     def _lang():
         return {"current_lang": select_locale(), "languages": LANGUAGES}
+
+
+def _shown(value, pattern: str) -> str:
+    """A stored instant too near year 1 or 9999 to have a local time (only an old bad row has one)
+    is shown as it is stored, in UTC and saying so, rather than failing the page."""
+    if not value:
+        return ""
+    try:
+        return format_datetime(value, pattern)
+    except OverflowError:
+        from services.dates import shown
+
+        return shown(value)

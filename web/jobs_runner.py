@@ -16,9 +16,13 @@ def run_once(app: Flask):
 
     with app.app_context():
         try:
-            return jobs.run_all(db.session)
+            report = jobs.run_all(db.session)
         finally:
             db.session.remove()
+    if report.errors:  # each failure was logged with its cause; this is the run's one line
+        log.warning("background jobs: %d item(s) failed, tried again on the next run: %s",
+                    len(report.failed), "; ".join(report.errors)[:2000])
+    return report
 
 
 def run_forever(app: Flask, interval: float, stop: threading.Event, on_report=None) -> None:

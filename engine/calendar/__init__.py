@@ -1,5 +1,6 @@
 """Working-time calendar (lịch làm việc): working periods, rest days, public holidays,
-make-up working days, the receipt cut-off, and whole-minute deadline arithmetic.
+make-up working days, the receipt cut-off, and whole-minute deadline arithmetic; the bounds
+every date a person gives is checked against (engine.calendar.bounds).
 
 Pure: no Flask, no database. Services store a calendar as the plain data of
 ``WorkingCalendar.to_dict()`` (one ``YearSchedule.to_dict()`` per announced year) and rebuild
@@ -11,7 +12,18 @@ from engine.calendar.amounts import (
     exact_amount,
     hours_to_minutes,
 )
-from engine.calendar.clock import TIMEZONE, to_local
+from engine.calendar.bounds import (
+    FIRST_INSTANT,
+    LAST_INSTANT,
+    NOT_AFTER,
+    TOO_EARLY,
+    TOO_LATE,
+    OutOfBounds,
+    check_instant,
+    check_supported,
+    in_supported_range,
+)
+from engine.calendar.clock import TIMEZONE, CalendarRangeError, to_local
 from engine.calendar.schedule import (
     DayEntry,
     ScheduleError,
@@ -29,6 +41,16 @@ from engine.calendar.working import (
 )
 
 __all__ = [
+    "FIRST_INSTANT",
+    "LAST_INSTANT",
+    "NOT_AFTER",
+    "TOO_EARLY",
+    "TOO_LATE",
+    "CalendarRangeError",
+    "OutOfBounds",
+    "check_instant",
+    "check_supported",
+    "in_supported_range",
     "DEFAULT_MINUTES_PER_DAY",
     "DEFAULT_PERIODS",
     "DEFAULT_RECEIPT_CUTOFF",

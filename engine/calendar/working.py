@@ -18,10 +18,11 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from holidays.countries.vietnam import Vietnam
-
 from engine.calendar.amounts import days_to_minutes
 from engine.calendar.clock import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    CalendarRangeError,
     clock_minutes,
     clock_text,
     instant,
@@ -41,9 +42,6 @@ from engine.calendar.schedule import (
 DEFAULT_PERIODS = ((time(7, 0), time(11, 30)), (time(13, 30), time(17, 0)))
 DEFAULT_RECEIPT_CUTOFF = time(15, 0)
 DATA_FORMAT = 1
-# Tết and Giỗ Tổ need lunar dates, which the holidays package converts for these years only;
-# refusing instants outside them beats silently dropping Tết from a due date.
-FIRST_YEAR, LAST_YEAR = Vietnam.start_year, Vietnam.end_year
 _DAY = timedelta(days=1)
 
 
@@ -174,9 +172,7 @@ class WorkingCalendar:
 
     def _build_year(self, year: int) -> _Year:
         if not FIRST_YEAR <= year <= LAST_YEAR:
-            raise ValueError(
-                f"year {year} is outside the calendar's range {FIRST_YEAR}-{LAST_YEAR}"
-            )
+            raise CalendarRangeError(year)
         schedule = self.schedule_for(year)
         off, extra = schedule.off_dates, schedule.work_dates
         day, working = date(year, 1, 1), []
@@ -206,7 +202,7 @@ class WorkingCalendar:
         ordinal, year = day.toordinal(), day.year
         while True:
             if year > LAST_YEAR:
-                raise ValueError(f"the result is beyond the calendar's range (year {LAST_YEAR})")
+                raise CalendarRangeError(year, "the result would fall in year")
             ordinals = self._year(year).ordinals
             index = bisect_right(ordinals, ordinal)
             available = len(ordinals) - index
@@ -255,6 +251,13 @@ class WorkingCalendar:
         end excluded)."""
         day, minute = local_minute(moment)
         return self.is_working_day(day) and any(s <= minute < e for s, e in self._periods)
+
+    def is_appointment_time(self, moment: datetime) -> bool:
+        """Whether a time given to a citizen or an official (a return date) can be kept: inside a
+        working period of a working day, its end included — 11:30 and 17:00 close a period, and
+        due times computed by :meth:`add_working_time` fall there."""
+        day, minute = local_minute(moment)
+        return self.is_working_day(day) and any(s <= minute <= e for s, e in self._periods)
 
     def effective_start(self, moment: datetime, *, receipt: bool = True) -> datetime:
         """When the clock starts for something received at ``moment``.
@@ -309,6 +312,9 @@ class WorkingCalendar:
         last_day, last_minute = local_minute(end)
         if (last_day, last_minute) <= (first_day, first_minute):
             return 0
+        for day in (first_day, last_day):  # before counting the years between, not after 2100 of them
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise CalendarRangeError(day.year)
         if first_day == last_day:
             if not self.is_working_day(first_day):
                 return 0

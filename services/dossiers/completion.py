@@ -23,7 +23,7 @@ from sqlalchemy.orm.util import identity_key
 from engine.runtime import (
     EngineError, InvalidTaskData, ReviewNotFresh, TaskNotReady, review_is_fresh, runtime_for,
 )
-from services import audit
+from services import audit, dates
 from services.assignment import Units, holds, step_org_unit_id
 from services.calendar import current_calendar
 from services.dossiers import completion_sql as sql
@@ -179,7 +179,8 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
                 data.setdefault("opinion", opinion)
             instance = _run(proc_runtime, step, data, now)
             cal = current_calendar(session, _calendar_head(step))
-            used = cal.working_minutes_between(aware(step.started_at), now)
+            with dates.computing("step"):  # an old bad row: a refusal naming the step, not a 500
+                used = cal.working_minutes_between(aware(step.started_at), now)
             still_open = [r for r in out[open_rows].rows if r.id != step.id]
             known = Units(session, near=step.agency_id)
             plan = plan_worklist(

@@ -2,7 +2,8 @@
 
 A supplement request (phiếu yêu cầu bổ sung) or a pause for a financial obligation stops the
 clock; resuming moves the due dates by the working time spent waiting. An apology letter (phiếu
-xin lỗi) gives a new return date, at most once per dossier.
+xin lỗi) gives a new return date, at most once per dossier: later than the current one, at most
+``max_extension_days`` working days after it (a setting, 60 by default), in working time.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import audit
+from engine.calendar import NOT_AFTER, TOO_LATE
+from services import audit, dates
 from services.assignment import may_perform
 from services.dossiers.common import aware, calendar, get_dossier, open_steps, require_open, utcnow
 from services.errors import N_, Conflict, Forbidden, ValidationError
@@ -20,6 +22,9 @@ from services.models.dossiers import (
     CLOCK_STOPPED, DONE, PAUSED, PROCESSING, REJECTED, RETURNED, STEP_CANCELLED, WAITING_SUPPLEMENT, WITHDRAWN,
 )
 from services.uow import transaction
+
+#: How far an apology letter may move the return date, in working days after the current one.
+DEFAULT_MAX_EXTENSION_WORKING_DAYS = 60
 
 
 def _at_desk(actor: User, dossier: Dossier) -> bool:
@@ -77,14 +82,19 @@ def resume(session: Session, actor: User, dossier_id: int, *, now: datetime | No
         if not _handles(actor, dossier):
             raise Forbidden(N_("Only the one-stop desk or an official handling the dossier can do this."), "dossier")
         cal = calendar(session)
-        waited = cal.working_minutes_between(aware(dossier.stopped_since), now)
+        with dates.computing("dossier"):  # an old bad row: a clear refusal, not an error page
+            waited = cal.working_minutes_between(aware(dossier.stopped_since), now)
+            moved = {attr: cal.add_working_time(aware(getattr(dossier, attr)), waited, receipt=False)
+                     for attr in ("due_at", "original_due_at")}
+            steps = [(step, cal.add_working_time(aware(step.due_at), waited, receipt=False))
+                     for step in open_steps(dossier)]
         request = session.scalar(select(SupplementRequest).where(
             SupplementRequest.dossier_id == dossier.id, SupplementRequest.resumed_at.is_(None)))
         request.resumed_at, request.waited_minutes = now, waited
-        for attr in ("due_at", "original_due_at"):
-            setattr(dossier, attr, cal.add_working_time(aware(getattr(dossier, attr)), waited, receipt=False))
-        for step in open_steps(dossier):
-            step.due_at = cal.add_working_time(aware(step.due_at), waited, receipt=False)
+        for attr, value in moved.items():
+            setattr(dossier, attr, value)
+        for step, due in steps:
+            step.due_at = due
         dossier.stopped_minutes += waited
         was = dossier.status
         dossier.status, dossier.stopped_since = PROCESSING, None
@@ -95,9 +105,10 @@ def resume(session: Session, actor: User, dossier_id: int, *, now: datetime | No
 
 
 def issue_apology(session: Session, actor: User, dossier_id: int, *, reason: str, new_due_at: datetime,
-                  now: datetime | None = None) -> ApologyLetter:
+                  now: datetime | None = None,
+                  max_extension_days: int = DEFAULT_MAX_EXTENSION_WORKING_DAYS) -> ApologyLetter:
     now, reason = now or utcnow(), _text(reason, "reason")
-    if new_due_at.tzinfo is None:
+    if not isinstance(new_due_at, datetime) or new_due_at.tzinfo is None:
         raise ValidationError(N_("The new return date must carry a time zone."), "new_due_at")
     with transaction(session):
         dossier = get_dossier(session, dossier_id)
@@ -109,9 +120,17 @@ def issue_apology(session: Session, actor: User, dossier_id: int, *, reason: str
             raise Conflict(N_("Dossier %(code)s already has an apology letter; only one is allowed."),
                            "dossier", code=dossier.code)
         current = aware(dossier.due_at)
-        if new_due_at <= current:
-            raise ValidationError(N_("The new return date must be after the current one (%(due)s)."),
-                                  "new_due_at", due=audit.format_at(current))
+        cal = calendar(session)
+        with dates.computing("new_due_at"):
+            latest = cal.add_working_days(current, max_extension_days, receipt=False)
+        dates.given(new_due_at, "new_due_at", after=current, latest=latest, messages={
+            NOT_AFTER: N_("The new return date must be after the current one (%(due)s)."),
+            TOO_LATE: N_("The new return date must be at most %(days)d working days after the current one: "
+                         "%(limit)s at the latest."),
+        }, due=dates.shown(current), days=max_extension_days)
+        dates.appointment(cal, new_due_at, "new_due_at", N_(
+            "The new return date %(value)s is not working time (a day off or outside the working hours); "
+            "the next working time is %(next)s."))
         letter = ApologyLetter(dossier_id=dossier.id, reason=reason, previous_due_at=current,
                                new_due_at=new_due_at, issued_at=now, issued_by_id=actor.id)
         session.add(letter)

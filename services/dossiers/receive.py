@@ -1,4 +1,9 @@
-"""Receiving a dossier at a one-stop desk (tiếp nhận hồ sơ)."""
+"""Receiving a dossier at a one-stop desk (tiếp nhận hồ sơ).
+
+Everything the desk typed is checked before a dossier code is taken: the receipt time (not in the
+future beyond a small clock skew, not before the back-dating limit, a setting), the applicant's
+national formats (services.dossiers.applicant).
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,9 +13,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine.calendar import to_local
+from engine.calendar import FIRST_INSTANT, TOO_EARLY, TOO_LATE, to_local
 from engine.runtime import EngineError
-from services import audit, procedures
+from services import audit, dates, procedures
+from services.dossiers import applicant
 from services.dossiers.common import calendar, runtime, settle_status, sync_steps, utcnow
 from services.errors import N_, ValidationError
 from services.models import Dossier, DossierSequence, OrgUnit, Procedure, User
@@ -18,6 +24,22 @@ from services.models.dossiers import RECEIVED
 from services.uow import transaction
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: How far back a receipt time may be recorded (a paper receipt typed in later), in calendar days;
+#: 0 leaves only the calendar's own range (from 01/01/1901).
+DEFAULT_MAX_BACKDATE_DAYS = 3650
+
+
+def check_received_at(received_at: datetime, now: datetime, *,
+                      max_backdate_days: int = DEFAULT_MAX_BACKDATE_DAYS) -> datetime:
+    """The receipt time, bounded: not after ``now`` (give or take the clock skew), not more than
+    ``max_backdate_days`` before it. The desk's form asks this too, to show it with the other errors."""
+    earliest = FIRST_INSTANT
+    if max_backdate_days:
+        earliest = max(earliest, now - timedelta(days=max_backdate_days))
+    return dates.given(received_at, "received_at", earliest=earliest, latest=now + MAX_CLOCK_SKEW, messages={
+        TOO_EARLY: N_("Received at: the receipt time must not be before %(limit)s."),
+        TOO_LATE: N_("Received at: the receipt time cannot be in the future."),
+    })
 
 
 def _desk(session: Session, actor: User, desk_id: int | None) -> OrgUnit:
@@ -53,17 +75,20 @@ def receive(session: Session, actor: User, *, procedure_id: int, applicant_name:
             applicant_id_number: str | None = None, applicant_phone: str | None = None,
             applicant_email: str | None = None, applicant_address: str | None = None,
             desk_id: int | None = None, received_at: datetime | None = None,
-            now: datetime | None = None) -> Dossier:
+            now: datetime | None = None, max_backdate_days: int = DEFAULT_MAX_BACKDATE_DAYS) -> Dossier:
     """Create the dossier, start its workflow on the published version, compute its due dates."""
     now = now or utcnow()
     received_at = received_at or now
     if received_at.tzinfo is None:
         raise ValidationError(N_("The receipt time must carry a time zone."), "received_at")
-    if received_at > now + MAX_CLOCK_SKEW:
-        raise ValidationError(N_("The receipt time cannot be in the future."), "received_at")
+    check_received_at(received_at, now, max_backdate_days=max_backdate_days)
     applicant_name = (applicant_name or "").strip()
     if not applicant_name:
         raise ValidationError(N_("The applicant's name is required."), "applicant_name")
+    # Before the transaction: a refused value takes no dossier code.
+    id_number = applicant.id_number(applicant_id_number)
+    phone = applicant.phone(applicant_phone)
+    email = applicant.email(applicant_email)
     with transaction(session):
         desk = _desk(session, actor, desk_id)
         procedure = session.get(Procedure, procedure_id)
@@ -80,12 +105,14 @@ def receive(session: Session, actor: User, *, procedure_id: int, applicant_name:
         except EngineError as exc:
             raise ValidationError(N_("The procedure cannot be started: %(detail)s"), "procedure",
                                   detail=exc.message) from None
-        due = cal.add_working_time(received_at, version.target_minutes, receipt=True)
+        with dates.computing("received_at", N_("The return date computed from this receipt time falls outside "
+                                               "the dates the working calendar supports (%(first)d to %(last)d).")):
+            due = cal.add_working_time(received_at, version.target_minutes, receipt=True)
         dossier = Dossier(
             code=code, procedure_id=procedure.id, version_id=version.id, agency_id=procedure.agency_id,
             desk_id=desk.id, applicant_name=applicant_name[:255],
-            applicant_id_number=_clean(applicant_id_number, 40), applicant_phone=_clean(applicant_phone, 40),
-            applicant_email=_clean(applicant_email, 255), applicant_address=_clean(applicant_address, 500),
+            applicant_id_number=id_number, applicant_phone=phone,
+            applicant_email=email, applicant_address=_clean(applicant_address, 500),
             received_at=received_at, received_by_id=actor.id, target_minutes=version.target_minutes,
             due_at=due, original_due_at=due, status=RECEIVED, state=instance.dump(), stopped_minutes=0,
         )

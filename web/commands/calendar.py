@@ -22,6 +22,7 @@ from engine.calendar import (
     FIRST_YEAR,
     LAST_YEAR,
     TIMEZONE,
+    CalendarRangeError,
     WorkingCalendar,
     default_calendar,
     exact_amount,
@@ -111,7 +112,7 @@ def _parse_start(text: str | None) -> datetime:
         )
     try:
         year = to_local(moment).year
-    except OverflowError:
+    except CalendarRangeError:  # no local time near year 1 or 9999
         year = moment.year
     if not FIRST_YEAR <= year <= LAST_YEAR:
         _fail(f"--from: năm {year} nằm ngoài phạm vi của lịch ({FIRST_YEAR}–{LAST_YEAR}).")
@@ -171,7 +172,7 @@ def due_command(start, days, hours, minutes, no_cutoff):
     total = _minutes(calendar, option, amount)
     try:
         due = calendar.add_working_time(moment, total, receipt=not no_cutoff)
-    except ValueError:
+    except CalendarRangeError:
         _fail(f"{option}: hạn tính được vượt quá năm {LAST_YEAR}, giới hạn của lịch.")
     click.echo(due.isoformat())
 

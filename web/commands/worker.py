@@ -25,7 +25,7 @@ def worker_command(interval: float, once: bool):
     def show(report):
         click.echo(f"jobs: {report.steps_marked} steps and {report.dossiers_marked} dossiers marked, "
                    f"{report.notifications} notifications, {report.timers_fired} timers, {report.emails} e-mails"
-                   + (f", errors: {'; '.join(report.errors)}" if report.errors else ""))
+                   + (f", failed (retried next run): {'; '.join(report.errors)}" if report.errors else ""))
 
     if once:
         show(run_once(app))
