@@ -359,14 +359,17 @@ def _assign_lanes(model: Model) -> None:
             node = model.nodes.get((ref.text or "").strip())
             if node is not None:
                 node.lane = lane.get("name")
-    pending = [model.process_id]
+    # Each scope once: with duplicate ids (reported, but the model is still read) a sub-process
+    # can carry its own or the process's id, and the walk would never end.
+    pending, seen = [model.process_id], {model.process_id}
     while pending:
         scope = pending.pop()
         for node_id in model.children.get(scope, []):
             node = model.nodes[node_id]
             if node.lane is None and scope in model.nodes:
                 node.lane = model.nodes[scope].lane
-            if node.kind == "subProcess":
+            if node.kind == "subProcess" and node_id not in seen:
+                seen.add(node_id)
                 pending.append(node_id)
 
 
