@@ -114,8 +114,8 @@ def load_xml(data: bytes) -> etree._Element:
         text, encoding = decode_document(data)
     except IntakeError as exc:
         if exc.code == BPMN_INVALID:  # a DOCTYPE is the finding that matters, whatever the encoding says
-            skip, family = _family(data)
-            _check_prolog(data[skip:].decode(family, errors="replace"))
+            skip, family = _family(data)  # (refused either way: the head is enough to say which)
+            _check_prolog(codecs.getincrementaldecoder(family)(errors="replace").decode(data[skip:skip + 16384]))
         raise
     if not text.strip():
         raise IntakeError(BPMN_INVALID, message(N_("The file is empty.")))

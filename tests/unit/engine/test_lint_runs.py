@@ -39,7 +39,7 @@ def check(drawn: Drawn) -> None:
         assert run_to_end(drawn.data) == list(drawn.steps), drawn.description
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(FLAVOURS).flatmap(procedures))
 @example(Drawn(__import__("tests.unit.bpmn.builder", fromlist=["base"]).base("camunda"), BASE_STEPS, "reference"))
 def test_lint_clean_procedures_with_hostile_ids_run_to_the_end(drawn):
