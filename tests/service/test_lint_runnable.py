@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
@@ -24,7 +25,7 @@ from tests.unit.bpmn.builder import BASE_PROCESS_PROPS, base_flows, base_nodes, 
 from tests.unit.bpmn.hostile_ids import APPROVE, BASE_STEPS, Drawn, procedures as hostile_procedures
 
 CHAIRMAN = "1.003822"  # Sở Nội vụ, decided by the Chairman: the builder's lanes have people there
-FLAVOURS_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "flavours"
+FLAVOURS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "flavours"
 START_END = re.sub(rb"\bStartEvent_1\b", b"Start", (FLAVOURS_DIR / "camunda7_modeler5_ok.bpmn").read_bytes()
                    ).replace(b"Event_1mdqmdm", b"End")
 

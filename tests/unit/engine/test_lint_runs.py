@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bpmn import lint
 from engine.runtime import ProcedureRuntime
-from tests.unit.bpmn.builder import FLAVOURS
+from tests.unit.bpmn.builder import FLAVOURS, base
 from tests.unit.bpmn.hostile_ids import APPROVE, BASE_STEPS, Drawn, procedures
 from tests.unit.bpmn.test_fuzz import UNEXPECTED
 
@@ -41,6 +41,6 @@ def check(drawn: Drawn) -> None:
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(FLAVOURS).flatmap(procedures))
-@example(Drawn(__import__("tests.unit.bpmn.builder", fromlist=["base"]).base("camunda"), BASE_STEPS, "reference"))
+@example(Drawn(base("camunda"), BASE_STEPS, "the reference procedure"))
 def test_lint_clean_procedures_with_hostile_ids_run_to_the_end(drawn):
     check(drawn)
