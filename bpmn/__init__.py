@@ -18,11 +18,12 @@ from bpmn.render import render_text
 from bpmn.report import ALL_CODES, INPUT_CODES, Budget, Issue, Report, TaskSummary
 from bpmn.roles import KNOWN_ROLES, role_from_lane
 from bpmn.steps import InvalidOption
+from bpmn.structure import MAX_ID_LENGTH, MAX_NAME_LENGTH
 
 __all__ = [
     "lint", "parse_procedure", "render_text", "ProcedureError", "InvalidOption", "CatalogMissing",
     "Report", "Issue", "Budget", "TaskSummary", "Message", "Procedure", "ProcessProfile",
     "TaskProfile", "FormField", "ProfileValueError", "parse_allocation", "parse_legal_days",
     "parse_reduction", "role_from_lane", "format_minutes", "ALL_CODES", "INPUT_CODES", "KNOWN_ROLES",
-    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_BYTES", "MAX_ID_LENGTH", "MAX_NAME_LENGTH",
 ]

@@ -15,12 +15,13 @@ from bpmn.structure import Model
 
 
 def _inside(model: Model, scope: str) -> list[str]:
-    found, pending = [], [scope]
+    found, pending, seen = [], [scope], {scope}
     while pending:
         current = pending.pop()
         for node_id in model.children.get(current, []):
             found.append(node_id)
-            if model.nodes[node_id].kind == "subProcess":
+            if model.nodes[node_id].kind == "subProcess" and node_id not in seen:  # each scope once
+                seen.add(node_id)
                 pending.append(node_id)
     return found
 

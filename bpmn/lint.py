@@ -5,10 +5,16 @@
     report = lint(data)                         # never raises on the file's account
     procedure = parse_procedure(data)           # ProcedureError when it cannot be run
 
-Order: size → hardened XML → structure (supported elements, references) → profile (process
-and step properties) → scripts and conditions → time budget and VP review on the flow graph →
-SpiffWorkflow specs. The graph checks need a sound structure and are skipped when it is not;
-SpiffWorkflow is only run when nothing would make it fail or run uploaded code.
+Order: size → hardened XML → structure (supported elements, references, ids the engine
+reserves) → profile (process and step properties) → scripts and conditions → time budget and VP
+review on the flow graph → SpiffWorkflow specs → a trial start. The graph checks need a sound
+structure and are skipped when it is not; SpiffWorkflow is only run when nothing would make it
+fail or run uploaded code.
+
+The trial start is the runtime's own start path (:func:`engine.runtime.start.trial_start`): the
+workflow is started as a desk's receipt starts it, run to its first human steps, stored and
+loaded back. Whatever stops it is a BPMN_INVALID naming the element, so a file that passes lint
+is a file whose dossiers can be received.
 """
 from __future__ import annotations
 
@@ -19,23 +25,24 @@ from typing import Any, BinaryIO
 
 from bpmn.checks import check_budget, check_conditions, check_reduction, check_scripts, check_vp_review
 from bpmn.flatten import flow_graph
-from bpmn.i18n import N_, message
+from bpmn.i18n import N_, Message, message
 from bpmn.loader import DEFAULT_MAX_BYTES, IntakeError, load_xml, read_limited
 from bpmn.procedure import Procedure
 from bpmn.profile import POLICY_MIN_REDUCTION, ProfileValueError, describe_fraction, parse_reduction
 from bpmn.report import (
-    BPMN_INVALID, BPMN_UNSUPPORTED, CONDITION_INVALID, SCRIPT_FORBIDDEN, XML_UNSAFE, Budget, Report,
-    TaskSummary,
+    BPMN_INVALID, BPMN_UNSUPPORTED, CONDITION_INVALID, ID_RESERVED, SCRIPT_FORBIDDEN, XML_UNSAFE, Budget,
+    Report, TaskSummary,
 )
 from bpmn.roles import KNOWN_ROLES
 from bpmn.spiff import SpecError, build_specs
 from bpmn.steps import InvalidOption, Overrides, read_process, read_tasks
 from bpmn.structure import read_model
+from engine.runtime.start import StartFailed, trial_start
 
 Source = bytes | bytearray | memoryview | BinaryIO
 # A BPMN_INVALID found after the structure (a tthc.step or tthc.reduction value) does not stop
 # SpiffWorkflow; these do.
-_BLOCKS_SPECS = frozenset({XML_UNSAFE, BPMN_UNSUPPORTED, SCRIPT_FORBIDDEN, CONDITION_INVALID})
+_BLOCKS_SPECS = frozenset({XML_UNSAFE, BPMN_UNSUPPORTED, SCRIPT_FORBIDDEN, CONDITION_INVALID, ID_RESERVED})
 
 
 class ProcedureError(Exception):
@@ -138,6 +145,29 @@ def _lint(source: Source, overrides: Overrides, minimum: Fraction, max_bytes: in
                 N_("SpiffWorkflow could not build the process at '%(id)s'; check that element's "
                    "type, flows and settings."), id=element))
         return
+    try:
+        trial_start(spec, subprocess_specs, tasks.keys(), model.process_id)
+    except StartFailed as exc:
+        element = exc.element if exc.element in model.nodes else model.process_id
+        report.error(BPMN_INVALID, element, message(
+            N_("The engine could not start the procedure at '%(id)s': %(reason)s. No dossier could be "
+               "received on this file."), id=element, reason=_start_reason(exc)))
+        return
     report.procedure = Procedure(process, tasks, spec, subprocess_specs, conditions,
                                  report.budget.allocated_minutes or 0, report.budget.critical_path, graph)
 
+
+
+def _start_reason(exc: StartFailed) -> Message:
+    if exc.kind == StartFailed.TOO_DEEP:
+        return message(N_("the process is nested or chained too deeply for the engine"))
+    if exc.kind == StartFailed.STUCK:
+        return message(N_("the workflow waits there with no step for anyone to do; check the "
+                          "gateways and joins before the first step"))
+    if exc.kind == StartFailed.NOT_A_STEP:
+        return message(N_("the engine made it ready but it is not a step of the procedure"))
+    if exc.kind == StartFailed.STATE:
+        return message(N_("the started workflow could not be stored and loaded back (%(detail)s)"),
+                       detail=exc.detail)
+    return message(N_("the workflow engine stopped there (%(detail)s); check that element's type, "
+                      "flows and conditions"), detail=exc.detail)

@@ -32,15 +32,18 @@ VP_REVIEW_MISSING = "VP_REVIEW_MISSING"
 VP_REVIEW_BYPASSED = "VP_REVIEW_BYPASSED"
 #: The cut in force (upload option, tthc.reduction or the default) is below the province's minimum.
 REDUCTION_BELOW_POLICY = "REDUCTION_BELOW_POLICY"
+#: An element's id is one the workflow engine gives its own tasks (Start, End, <id>.EndJoin …):
+#: the element would silently replace the engine's task (issue 11). An input code: it cannot run.
+ID_RESERVED = "ID_RESERVED"
 
 ALL_CODES = frozenset({
     XML_UNSAFE, BPMN_INVALID, BPMN_UNSUPPORTED, SCRIPT_FORBIDDEN, CONDITION_INVALID,
     ALLOCATION_MISSING, ALLOCATION_INVALID, LEGAL_TIME_MISSING, ROLE_UNKNOWN,
-    TIME_BUDGET_EXCEEDED, VP_REVIEW_MISSING, VP_REVIEW_BYPASSED,
+    TIME_BUDGET_EXCEEDED, VP_REVIEW_MISSING, VP_REVIEW_BYPASSED, ID_RESERVED,
     REDUCTION_BELOW_POLICY,
 })
 #: Errors that mean "unreadable or invalid input" (exit 2) rather than a policy violation.
-INPUT_CODES = frozenset({XML_UNSAFE, BPMN_INVALID, BPMN_UNSUPPORTED})
+INPUT_CODES = frozenset({XML_UNSAFE, BPMN_INVALID, BPMN_UNSUPPORTED, ID_RESERVED})
 
 EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2
 

@@ -11,6 +11,11 @@ modellers:
 * timer durations are stored as string literals (``'PT4H'``), which that evaluator returns as is.
 
 It is only given trees that :mod:`bpmn.structure` accepted, and never reads bytes itself.
+
+SpiffWorkflow names its task specs by the BPMN ids and adds its own ones to every process spec
+(``Start``, ``End``, ``<process>.EndJoin``, …). An element whose id is one of those replaces the
+engine's task silently — a start event called ``Start`` leaves the workflow with no way out of
+its start, a task called ``End`` is skipped — so :func:`reserved_id` names them for the linter.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent, ExclusiveGateway, InclusiveGateway, ManualTask, NoneTask, UserTask,
 )
@@ -29,6 +35,40 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventD
 from bpmn.procedure import TaskProfile
 from bpmn.profile import read_properties
 from engine.expressions import compile_condition
+
+
+def _reserved_names() -> tuple[frozenset[str], tuple[str, ...]]:
+    """(exact names, suffixes) SpiffWorkflow gives its own task specs.
+
+    The ones every process spec is created with are read off an empty spec, so a SpiffWorkflow
+    upgrade that adds one is caught; the parser's are written in its code: ``StartEventSplit``
+    and ``StartEventJoin`` (ProcessParser.add_tasks, several start events),
+    ``<id>.BoundaryEventSplit`` / ``<id>.BoundaryEventJoin`` (TaskParser._add_boundary_event),
+    ``<id> [child]`` (loops; refused anyway) and ``Root``, the root of older versions that the
+    serializer and WorkflowSpec.validate still treat specially.
+    """
+    probe = "quytrinh-probe"
+    names = set(BpmnProcessSpec(name=probe).task_specs)
+    exact = {name for name in names if probe not in name} | {"StartEventSplit", "StartEventJoin", "Root"}
+    suffixes = {name[len(probe):] for name in names if name.startswith(probe)}
+    suffixes |= {".BoundaryEventSplit", ".BoundaryEventJoin", " [child]"}
+    return frozenset(exact), tuple(sorted(suffixes))
+
+
+RESERVED_NAMES, RESERVED_SUFFIXES = _reserved_names()
+
+
+def reserved_id(element_id: str) -> str | None:
+    """The engine's own task name that *element_id* would replace or imitate, or None.
+
+    Case matters, as in SpiffWorkflow: ``start`` and ``Start_1`` are free.
+    """
+    if element_id in RESERVED_NAMES:
+        return element_id
+    for suffix in RESERVED_SUFFIXES:
+        if element_id.endswith(suffix):
+            return f"…{suffix}"
+    return None
 
 
 class ProfiledTaskParser(TaskParser):

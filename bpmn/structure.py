@@ -22,7 +22,8 @@ from lxml import etree
 
 from bpmn.i18n import N_, message
 from bpmn.loader import BPMN_NS
-from bpmn.report import BPMN_INVALID, BPMN_UNSUPPORTED, XML_UNSAFE, Report
+from bpmn.report import BPMN_INVALID, BPMN_UNSUPPORTED, ID_RESERVED, XML_UNSAFE, Report
+from bpmn.spiff import reserved_id
 
 _B = f"{{{BPMN_NS}}}"
 ACTIVITIES = frozenset({"userTask", "manualTask", "task", "scriptTask", "subProcess"})
@@ -51,6 +52,11 @@ _TRIGGER_DEFINITIONS = frozenset({
 # An ISO 8601 duration, bare (Camunda) or quoted (SpiffWorkflow's Python form).
 _DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?", re.I)
 _NCNAME = re.compile(r"[^\W\d][\w.\-]*\Z")
+#: The longest flow element id and name: the worklist stores a step's id and name in columns of
+#: this size (dossier_steps.spec_id, .name; tests/unit/bpmn/test_engine_ids.py keeps them in step).
+MAX_ID_LENGTH = 200
+MAX_NAME_LENGTH = 500
+_FLOW_NODES = SUPPORTED_NODES | KNOWN_UNSUPPORTED
 _XINCLUDE = "{http://www.w3.org/2001/XInclude}include"
 _ID_NAMESPACES = (f"{_B}*", "{http://www.omg.org/spec/BPMN/20100524/DI}*",
                   "{http://www.omg.org/spec/DD/20100524/DI}*", "{http://www.omg.org/spec/DD/20100524/DC}*")
@@ -136,11 +142,37 @@ def _check_document(root: etree._Element, report: Report) -> None:
         elif element_id in seen:
             report.error(BPMN_INVALID, element_id, message(
                 N_("The id '%(id)s' is used by more than one element."), id=element_id))
+        elif local(element) in _FLOW_NODES:
+            _check_node_id(element, element_id, report)
         seen.add(element_id)
     # Data stores need an implementation and correlations belong to messages: neither runs here.
     for tag in ("dataStore", "correlationProperty"):
         for element in root.iterfind(f"{_B}{tag}"):
             _unsupported(report, element)
+
+
+def _check_node_id(element: etree._Element, element_id: str, report: Report) -> None:
+    """A flow element's id and name must be usable by the engine and fit the worklist, in every
+    process of the file (the engine builds sub-processes, and any process may be made executable)."""
+    kind = local(element)
+    reserved = reserved_id(element_id)
+    if reserved is not None:
+        report.error(ID_RESERVED, element_id, message(
+            N_("The id '%(id)s' of %(type)s '%(name)s' is reserved by the workflow engine, which names "
+               "its own task '%(reserved)s': the element would replace it and the procedure could not "
+               "run. Rename the element (for example '%(suggestion)s')."),
+            id=element_id, type=kind, name=element.get("name") or element_id, reserved=reserved,
+            suggestion=f"{kind[0].upper()}{kind[1:]}_{element_id.replace('.', '_')}"[:MAX_ID_LENGTH]))
+    elif len(element_id) > MAX_ID_LENGTH:
+        report.error(BPMN_INVALID, element_id, message(
+            N_("The id of %(type)s at line %(line)s is %(length)s characters long; at most %(limit)s "
+               "are allowed."), type=kind, line=element.sourceline, length=len(element_id),
+            limit=MAX_ID_LENGTH))
+    name = element.get("name")
+    if name is not None and len(name) > MAX_NAME_LENGTH:
+        report.error(BPMN_INVALID, element_id, message(
+            N_("The name of '%(id)s' (%(type)s) is %(length)s characters long; at most %(limit)s are "
+               "allowed."), id=element_id[:80], type=kind, length=len(name), limit=MAX_NAME_LENGTH))
 
 
 def _pick_process(root: etree._Element, report: Report) -> etree._Element | None:
@@ -327,14 +359,17 @@ def _assign_lanes(model: Model) -> None:
             node = model.nodes.get((ref.text or "").strip())
             if node is not None:
                 node.lane = lane.get("name")
-    pending = [model.process_id]
+    # Each scope once: with duplicate ids (reported, but the model is still read) a sub-process
+    # can carry its own or the process's id, and the walk would never end.
+    pending, seen = [model.process_id], {model.process_id}
     while pending:
         scope = pending.pop()
         for node_id in model.children.get(scope, []):
             node = model.nodes[node_id]
             if node.lane is None and scope in model.nodes:
                 node.lane = model.nodes[scope].lane
-            if node.kind == "subProcess":
+            if node.kind == "subProcess" and node_id not in seen:
+                seen.add(node_id)
                 pending.append(node_id)
 
 

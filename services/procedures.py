@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from bpmn import lint as lint_bpmn
 from bpmn.profile import parse_authority
 from bpmn import InvalidOption
-from engine.runtime import Instance, InvalidTaskData, ProcedureRuntime, ReviewNotFresh, runtime_for
+from engine.runtime import EngineError, Instance, InvalidTaskData, ProcedureRuntime, ReviewNotFresh, runtime_for
 from services import audit, policy, version_files
 from services.approval_duties import duty_conflict, separate_duties  # noqa: F401 — duty_conflict for the pages
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
@@ -328,6 +328,7 @@ def publish_version(session: Session, actor: User, version_id: int) -> Procedure
         _require(actor.has_role("designer", version.procedure.agency_id) or actor.has_role("admin"),
                  N_("Only a process designer of the competent agency or an administrator can publish."))
         _expect(version, APPROVED)
+        _require_runnable(version)
         now = _now()
         for old in session.scalars(select(ProcedureVersion).where(
                 ProcedureVersion.procedure_id == version.procedure_id, ProcedureVersion.status == PUBLISHED)):
@@ -338,6 +339,18 @@ def publish_version(session: Session, actor: User, version_id: int) -> Procedure
         audit.record(session, actor.username, "version_published", f"procedure_version:{version.id}",
                      {"procedure": version.procedure.code, "number": version.number})
     return version
+
+
+def _require_runnable(version: ProcedureVersion) -> None:
+    """The desks will run this version: build it as they will (the linter, its trial start
+    included), which also stops a version approved on an older linter's report."""
+    from services.dossiers.common import runtime  # services.dossiers imports this module
+
+    try:
+        runtime(version)
+    except EngineError as exc:
+        raise ValidationError(N_("Version %(n)s cannot be published: the engine cannot run it (%(detail)s)."),
+                              "version", n=version.number, detail=exc.message) from None
 
 
 def published_version(session: Session, procedure_id: int) -> ProcedureVersion | None:

@@ -21,7 +21,8 @@ from SpiffWorkflow.util.task import TaskState
 from bpmn.procedure import CHAIRMAN_APPROVAL, FormField
 from engine.runtime.errors import EngineError, ReviewNotFresh, TaskNotReady
 from engine.runtime.forms import validate_submission
-from engine.runtime.procedure import ProcedureRuntime, translate_error, utc
+from engine.runtime.procedure import ProcedureRuntime, translate_error
+from engine.runtime.start import utc
 from engine.runtime.values import thaw_mapping
 
 

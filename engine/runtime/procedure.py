@@ -9,7 +9,7 @@ instance gets its own workflow and script engine.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
@@ -19,9 +19,9 @@ from bpmn import InvalidOption, Procedure, ProcedureError, TaskProfile, parse_pr
 from bpmn.checks import VP_AUTHORITIES
 from engine.runtime.errors import EngineError, InvalidTaskData
 from engine.runtime.guard import ReviewRule, rule_for
-from engine.runtime.script import RestrictedScriptEngine, install_clock_timers
+from engine.runtime.script import RestrictedScriptEngine
+from engine.runtime.start import prepare_specs, start_workflow, utc
 from engine.runtime.state import History, dump_state, load_state
-from engine.runtime.values import checked
 
 #: The start variable the approval flow reads to skip the Văn phòng (bpmn/library/README.md).
 REQUIRES_VP_REVIEW = "requires_vp_review"
@@ -34,7 +34,7 @@ class ProcedureRuntime:
         self._procedure = procedure
         self._fingerprint = fingerprint
         specs = [procedure.spec, *procedure.subprocess_specs.values()]
-        self._timer_count = install_clock_timers(specs)
+        self._timer_count = prepare_specs(procedure.spec, procedure.subprocess_specs)
         self.rule: ReviewRule = rule_for(procedure)
         self.order = {task_id: index for index, task_id in enumerate(procedure.tasks)}
         #: Names read by any gateway condition: only a form that declares them may submit them.
@@ -109,19 +109,15 @@ class ProcedureRuntime:
         """
         from engine.runtime.instance import Instance
 
-        values = checked(data, "start data")
-        engine = self.script_engine(now)
-        workflow = BpmnWorkflow(self._procedure.spec, self._procedure.subprocess_specs, script_engine=engine)
-        workflow.task_tree.data = dict(values)
+        # The linter ran this same function on this version before it could be published
+        # (engine.runtime.start.trial_start), so what fails here is the dossier's data.
         try:
-            workflow.do_engine_steps()
+            workflow = start_workflow(self._procedure.spec, self._procedure.subprocess_specs, data, now=now)
         except Exception as exc:
             translated = translate_error(self, exc)
             if translated is None:
                 raise
             raise translated from None
-        finally:
-            engine.now = None
         return Instance(self, workflow, [], None)
 
     def load(self, state: str | bytes):
@@ -142,15 +138,6 @@ class ProcedureRuntime:
 
     def dump_parts(self, workflow: BpmnWorkflow, history: History) -> str:
         return dump_state(workflow, self._fingerprint, history)
-
-
-def utc(now: datetime | None) -> datetime | None:
-    """*now* as an aware UTC datetime; a naive one is taken to be UTC already (as stored)."""
-    if now is None:
-        return None
-    if not isinstance(now, datetime):
-        raise EngineError(f"The clock must be a datetime, not {type(now).__name__}.")
-    return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
 
 
 def translate_error(runtime: ProcedureRuntime, exc: Exception) -> EngineError | None:

@@ -247,9 +247,27 @@ def test_reduction_minimum_is_a_parameter(flavour):
     assert unreadable.codes() == ["BPMN_INVALID"]
 
 
+def test_id_reserved_names_the_element(flavour):
+    # The engine names its own tasks Start and End: elements with those ids replaced them, and a
+    # file that passed lint answered 500 at every receipt (issue 11, finding 0).
+    renamed = {"StartEvent_1": "Start", "EndEvent_1": "End"}
+    nodes, flows = base_nodes(), base_flows()
+    for n in nodes:
+        n.id = renamed.get(n.id, n.id)
+    for f in flows:
+        f.source, f.target = renamed.get(f.source, f.source), renamed.get(f.target, f.target)
+    report = lint(_build(flavour, nodes=nodes, flows=flows))
+    assert report.codes() == ["ID_RESERVED", "ID_RESERVED"]
+    assert [issue.element for issue in report.errors] == ["Start", "End"]
+    assert report.exit_code == 2 and report.procedure is None
+    text = report.errors[0].message.render("vi")
+    assert "'Start'" in text and "Hồ sơ đến" in text and "dành riêng" in text
+    assert "reserved by the workflow engine" in report.errors[1].message.render("en")
+
+
 def test_every_code_is_covered_here(flavour):
     tested = {"XML_UNSAFE", "BPMN_INVALID", "BPMN_UNSUPPORTED", "SCRIPT_FORBIDDEN", "CONDITION_INVALID",
               "ALLOCATION_MISSING", "ALLOCATION_INVALID", "LEGAL_TIME_MISSING", "ROLE_UNKNOWN",
-              "TIME_BUDGET_EXCEEDED", "VP_REVIEW_MISSING", "VP_REVIEW_BYPASSED",
+              "TIME_BUDGET_EXCEEDED", "VP_REVIEW_MISSING", "VP_REVIEW_BYPASSED", "ID_RESERVED",
               "REDUCTION_BELOW_POLICY"}
     assert tested == set(ALL_CODES)

@@ -138,6 +138,15 @@ def warm_up():
     report = lint(base("camunda"))
     report.to_dict("vi"), report.to_dict("en")
     lint(b"<x/>").to_dict("vi")
+    import codecs
+    for name in ("UTF-16", "utf-16-le", "utf-16-be", "UTF-32", "utf-32-le", "ISO-8859-1", "windows-1258",
+                 "IBM037", "UTF-7"):
+        codecs.lookup(name)  # Python imports a codec's module from disk on its first use
+    for name in ("x-klingon",):
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            pass
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -189,10 +198,31 @@ def _hostile(name: str, server: CountingServer, canary: FifoCanary) -> bytes:
                 b"<body><p>Xin ch\xc3\xa0o<br></body></html>")
     if name == "xhtml":
         return (b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body><p>hi</p></body></html>')
-    if name == "utf16":
-        return base("spiff").decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
-    if name == "latin1":
-        return base("spiff").decode().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1", errors="replace")
+    # Every encoding XML allows is accepted (issue 11, finding 10); a DOCTYPE in any of them is
+    # still refused, seen in the decoded text exactly where the parser would meet it.
+    xxe = f'<!DOCTYPE d [<!ENTITY x SYSTEM "file://{canary.path}">]>' + _BPMN_OPEN + _BPMN_CLOSE
+    laughs = '<!DOCTYPE d [<!ENTITY x0 "ha">' + "".join(
+        f'<!ENTITY x{i} "{"&x%d;" % (i - 1) * 10}">' for i in range(1, 10)) + "]>" + _BPMN_OPEN.replace(
+        "&x;", "&x9;") + _BPMN_CLOSE
+    if name == "xxe_utf16":
+        return ('<?xml version="1.0" encoding="UTF-16"?>' + xxe).encode("utf-16")
+    if name == "xxe_utf16be_no_bom":
+        return ('<?xml version="1.0" encoding="UTF-16"?>' + xxe).encode("utf-16-be")
+    if name == "laughs_utf32":
+        return ('<?xml version="1.0" encoding="UTF-32"?>' + laughs).encode("utf-32")
+    if name == "laughs_latin1":
+        return ('<?xml version="1.0" encoding="ISO-8859-1"?>' + laughs).encode("latin-1")
+    if name == "xxe_windows1258":
+        return ('<?xml version="1.0" encoding="windows-1258"?>' + xxe).encode("cp1258")
+    if name == "xxe_ebcdic":
+        return ('<?xml version="1.0" encoding="IBM037"?>' + xxe).encode("cp037")
+    if name == "xxe_utf16_declared_utf8":  # the declaration contradicts the bytes: the DOCTYPE still wins
+        return ('<?xml version="1.0" encoding="UTF-8"?>' + xxe).encode("utf-16-le")
+    if name == "utf7":  # "+ADw-" is "<" to a UTF-7 reader and plain text to everyone else
+        return ('<?xml version="1.0" encoding="UTF-7"?>' + _BPMN_OPEN.replace("&x;", "+ADw-x+AD4-")
+                + _BPMN_CLOSE).encode()
+    if name == "unknown_encoding":
+        return ('<?xml version="1.0" encoding="x-klingon"?>' + _BPMN_OPEN.replace("&x;", "x") + _BPMN_CLOSE).encode()
     if name == "empty":
         return b"   \n"
     if name == "not_bpmn":
@@ -205,7 +235,10 @@ CASES = {
     "parameter_entity": "XML_UNSAFE", "billion_laughs": "XML_UNSAFE", "undeclared_entity": "XML_UNSAFE",
     "xinclude": "XML_UNSAFE", "deep": "XML_UNSAFE", "deep_bpmn_only": "XML_UNSAFE", "huge": "XML_UNSAFE",
     "binary": "BPMN_INVALID", "truncated": "BPMN_INVALID", "html": "BPMN_INVALID", "xhtml": "BPMN_INVALID",
-    "utf16": "BPMN_INVALID", "latin1": "BPMN_INVALID", "empty": "BPMN_INVALID", "not_bpmn": "BPMN_INVALID",
+    "empty": "BPMN_INVALID", "not_bpmn": "BPMN_INVALID",
+    "xxe_utf16": "XML_UNSAFE", "xxe_utf16be_no_bom": "XML_UNSAFE", "laughs_utf32": "XML_UNSAFE",
+    "laughs_latin1": "XML_UNSAFE", "xxe_windows1258": "XML_UNSAFE", "xxe_ebcdic": "XML_UNSAFE",
+    "xxe_utf16_declared_utf8": "XML_UNSAFE", "utf7": "XML_UNSAFE", "unknown_encoding": "BPMN_INVALID",
 }
 
 
