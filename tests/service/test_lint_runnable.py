@@ -101,8 +101,10 @@ def test_a_start_end_version_is_refused_at_upload_submit_and_publish(db_session)
     assert version.lint_ok is False
     with pytest.raises(ValidationError, match="fails the policy checks"):
         procedures.submit_version(db_session, designer, version.id)
-    # A version approved on an older linter's report (lint_ok stored true) is stopped at publication.
-    db_session.execute(update(ProcedureVersion).where(ProcedureVersion.id == version.id).values(lint_ok=True))
+    # A version approved on an older linter's report (lint_ok stored true, its bytes kept, as the old
+    # linter kept them) is stopped at publication.
+    db_session.execute(update(ProcedureVersion).where(ProcedureVersion.id == version.id)
+                       .values(lint_ok=True, bpmn=START_END))
     db_session.commit()
     with pytest.raises(ValidationError, match="cannot be published") as refused:
         _publish(db_session, version.id)
@@ -118,7 +120,8 @@ def test_a_desk_meeting_an_already_published_start_end_version_gets_a_refusal_no
     # Published before the linter knew the engine's names: force it in, as the old data has it.
     db_session.execute(update(ProcedureVersion).where(ProcedureVersion.procedure_id == proc.id,
                                                       ProcedureVersion.status == PUBLISHED).values(status=RETIRED))
-    db_session.execute(update(ProcedureVersion).where(ProcedureVersion.id == version.id).values(status=PUBLISHED))
+    db_session.execute(update(ProcedureVersion).where(ProcedureVersion.id == version.id)
+                       .values(status=PUBLISHED, bpmn=START_END))
     db_session.commit()
     before = db_session.scalar(select(Dossier.id).order_by(Dossier.id.desc()).limit(1))
     with pytest.raises(ValidationError, match="cannot be started") as refused:
