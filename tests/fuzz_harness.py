@@ -105,8 +105,8 @@ FILE_BODIES = [b"", PDF, b"\x00" * 64, b"<html><script>alert(1)</script></html>"
 HOSTILE_HEADERS = [("Referer", "http://localhost/\x00"), ("HX-Request", "true"), ("HX-Request", "\x00"),
                    ("Accept-Language", "vi\x00"), ("User-Agent", "a\x1b[2Jb"), ("X-Forwarded-For", "1.2.3.4\x00"),
                    ("Accept", "application/json"), ("X-CSRFToken", "\x00"), ("User-Agent", "\x85ok")]
-INT_PATH = ["0", "9223372036854775807", "9223372036854775808", "99999999999999999999999", "-1", "1e308",
-            "NaN", "١٢", "00000000000000000000001", "1" * 5000]
+INT_PATH = ["0", "2147483647", "2147483648", "9223372036854775807", "9223372036854775808",
+            "99999999999999999999999", "-1", "1e308", "NaN", "١٢", "00000000000000000000001", "1" * 5000]
 
 # --- the world ----------------------------------------------------------------------------------------
 
@@ -520,6 +520,42 @@ def explain(target: Target, attempt: Attempt, outcome: Outcome) -> str:
         detail = f" — {type(exc).__name__}: {str(exc)[:200]}"
     return (f"{target.name} answered {outcome.status}{detail}" + (f", body shows {outcome.leak!r}" if outcome.leak
                                                                  else "") + f"\n  sent: {attempt.describe()}")
+
+
+# --- the sweep: every kind of hostile value in every field, not left to a draw -------------------------
+
+def _sweep_attempts(target: Target, values: list[str]):
+    fields = [n for n, _v in target.fields if not n.endswith("csrf_token")]
+    files = [(f, "giay-to.pdf", PDF) for f in target.files]
+    for name in fields:
+        for value in values:
+            form = [(k, value if k == name else v) for k, v in target.fields]
+            yield Attempt(dict(target.path), [], form, files, {})
+    for name in target.own_query or ([] if fields else ["q"]):
+        for value in values:
+            yield Attempt(dict(target.path), [(name, value)], list(target.fields), files, {})
+    for var in target.path:
+        for value in (INT_PATH[1:5] if var in target.int_vars
+                      else ["ab\x00cd", "\u202e", "x" * 5000]):
+            yield Attempt(dict(target.path, **{var: value}), [], list(target.fields), [], {})
+    for f in target.files:
+        for filename in ("a\x00b.pdf", "\ud800.pdf", "x" * 300 + ".pdf"):
+            yield Attempt(dict(target.path), [], list(target.fields), [(f, filename, PDF)], {})
+
+
+def sweep(world: World, names, values: list[str], known) -> tuple[list[str], list[str], int]:
+    """Each of `values` in each field (or query parameter) of each route, each hostile path value in
+    each path variable, hostile file names: (failures, excused date failures, requests sent)."""
+    failures, excused, sent = [], [], 0
+    for name in names:
+        target = world.targets[name]
+        for attempt in _sweep_attempts(target, values):
+            outcome = run_one(world, target, attempt)
+            sent += 1
+            if outcome.status >= 500 or outcome.leak or outcome.errors:
+                text = explain(target, attempt, outcome)
+                (excused if outcome.date_failure and name in known else failures).append(text)
+    return failures, excused, sent
 
 
 # --- nothing saved half-way ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ a view may raise the body's size limit before it reads the body (web/documents.p
 hook reading the body first would defeat; and whatever part of the app reads the body first, the
 check comes with it. A refused body is emptied so nothing that swallowed the error can use it.
 
-Numbers. ``<int:...>`` URL parts match only 0 ≤ n ≤ 2**63 − 1 in ASCII digits (a 404 "does not
+Numbers. ``<int:...>`` URL parts match only 0 ≤ n ≤ MAX_ID in ASCII digits (a 404 "does not
 exist" otherwise, as for any unknown id): the app's "int" converter is replaced before any route
 is added. Integer query parameters are read with :func:`int_arg` (a 400 naming the parameter) and
 page numbers with :func:`page_arg` (a pager link edited by hand shows the first page).
@@ -39,7 +39,9 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1      # the largest value of a 64-bit signed column (SQLite INTEGER, PostgreSQL BIGINT)
+# The ids are INTEGER columns: 64-bit on SQLite but 32-bit on PostgreSQL, where SQLAlchemy binds
+# them as $1::INTEGER, so 2**31 already fails there ("integer out of range"). The smaller bound.
+MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000      # no list here has that many pages: beyond it a page number is a typo
 SHOWN_NAME = 60         # how much of a (hostile) field name the message repeats
 
@@ -144,8 +146,8 @@ class GuardedRequest(Request):
 # --- numbers --------------------------------------------------------------------------------------
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:...>``: ASCII digits (``\\d`` also matches other scripts' digits) whose value a
-    64-bit column can hold; anything else does not match the route, a 404 like any unknown id."""
+    """``<int:...>``: ASCII digits (``\\d`` also matches other scripts' digits) whose value an id
+    column can hold; anything else does not match the route, a 404 like any unknown id."""
 
     regex = r"[0-9]+"
 
