@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from tests import fuzz_harness as fz
 from tests.conftest import make_app
 
-EXAMPLES = int(os.environ.get("QUYTRINH_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("QUYTRINH_FUZZ_EXAMPLES", "40"))
 # The profile: the same examples on every run and machine (CI-stable), no deadline (the world is a
 # real app on a real database), no example database written into the worktree.
 FUZZ = settings(derandomize=True, max_examples=EXAMPLES, deadline=None, database=None,
