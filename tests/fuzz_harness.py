@@ -296,7 +296,7 @@ class _Page(HTMLParser):
             self._form.fields.append((self._select, (chosen or [""])[0]))
             self._select = None
         elif tag == "textarea" and self._textarea and self._form is not None:
-            text = "".join(self._text).strip("\n")
+            text = "".join(self._text).strip("\r\n")  # WTForms opens a textarea with a new line
             self._form.fields.append((self._textarea, text or BENIGN.get(self._textarea, "Nội dung")))
             self._textarea = None
         elif tag == "form" and self._form is not None:
