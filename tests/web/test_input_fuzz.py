@@ -66,10 +66,10 @@ def world(sqlite_template, tmp_path_factory):
 # --- the catalogue really covers the app (first, on the fresh world) ----------------------------------
 
 def test_every_route_is_fuzzed(world):
-    routes = {}
-    for rule in world.app.url_map.iter_rules():
-        routes.setdefault(rule.endpoint, set()).update(rule.methods & {"GET", "POST", "PUT", "PATCH", "DELETE"})
-    assert {e: set(m) for e, (_a, m) in fz.ROUTES.items()} == routes
+    """Every route of the app has its targets; the listed ones exist as listed (no stale entry)."""
+    routes = fz.catalogue(world.app)
+    assert {name.rpartition(" ")[0] for name in world.targets} == set(routes)
+    assert {e: m for e, (_a, m) in fz.ROUTES.items()} == {e: routes[e][1] for e in fz.ROUTES if e in routes}
 
 
 def test_the_accounts_and_real_values_reach_the_views(world):
@@ -154,6 +154,16 @@ def test_hostile_input_never_answers_5xx_nor_saves_half_way(world, name):
         pytest.xfail(f"date 500s left to the dates helper (#11 findings 2/6): {excused[0]}")
 
 
+def test_hostile_input_on_routes_not_listed_yet(world):
+    """A route added after fuzz_harness.ROUTES was written is fuzzed too, as its blueprint's account
+    (list it there to give it its own account and real path values)."""
+    later = sorted(set(world.targets) - set(fz.TARGETS))
+    excused = [text for name in later for text in _fuzz(world, name, FUZZ)]
+    assert not fz.half_saved(world.app)
+    if excused:
+        pytest.xfail(f"date 500s left to the dates helper (#11 findings 2/6): {excused[0]}")
+
+
 # --- the sweep: every kind of hostile value in every field, not left to the draw -----------------------
 
 SWEEP = ["ab\x00cd", "\ud800", "\x1b[0m", "\u202e\u200b", "9223372036854775808", "-1", "1e308", "NaN", "²",
@@ -161,7 +171,7 @@ SWEEP = ["ab\x00cd", "\ud800", "\x1b[0m", "\u202e\u200b", "9223372036854775808",
 
 
 def test_each_hostile_value_in_each_field_of_each_route(world):
-    failures, excused, sent = fz.sweep(world, fz.TARGETS, SWEEP, KNOWN_DATE_FAILURES)
+    failures, excused, sent = fz.sweep(world, sorted(world.targets), SWEEP, KNOWN_DATE_FAILURES)
     assert sent > 500
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(failures[:20])
     assert not fz.half_saved(world.app)
