@@ -30,6 +30,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from web import input_guard
+    input_guard.register(app)  # before any route is added: the bounded "int" converter, the request guard
+
     from web.extensions import babel, csrf, db, login_manager, migrate
     from web import i18n
 

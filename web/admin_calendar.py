@@ -23,6 +23,7 @@ from services import calendar as calendar_store
 from services.errors import Conflict, ServiceError
 from web.admin import bp
 from web.extensions import db
+from web.input_guard import whole_number
 
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
             _l("Saturday"), _l("Sunday"))
@@ -109,11 +110,10 @@ def _add_error(form, exc: ServiceError, lines: dict[str, dict[str, int]] | None 
 
 
 def _revision(form) -> int | None:
-    try:
-        return int(form.revision.data)
-    except (TypeError, ValueError):
+    revision = whole_number(form.revision.data)
+    if revision is None:
         form.form_errors.append(_("The form lost its revision number; reload the page."))
-        return None
+    return revision
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,9 @@ class YearRow:
 def calendar_years():
     wanted = request.args.get("year")
     if wanted is not None:
-        if wanted.strip().isdigit() and FIRST_YEAR <= int(wanted) <= LAST_YEAR:
-            return redirect(url_for("admin.calendar_year", year=int(wanted)))
+        year = whole_number(wanted, low=FIRST_YEAR, high=LAST_YEAR)
+        if year is not None:
+            return redirect(url_for("admin.calendar_year", year=year))
         flash(_("The year must be between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
               "error")
     state = calendar_store.load_state(db.session)
@@ -239,9 +240,8 @@ def calendar_year_reset(year: int):
     form = ResetForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        revision = int(form.revision.data)
-    except (TypeError, ValueError):
+    revision = whole_number(form.revision.data)
+    if revision is None:
         abort(400)
     try:
         calendar_store.reset_year(db.session, current_user._get_current_object(), year,

@@ -18,6 +18,7 @@ from services import audit, audit_query
 from services.errors import ServiceError
 from web.auth import role_required
 from web.extensions import db
+from web.input_guard import page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -67,19 +68,12 @@ def _raw_args() -> dict[str, str]:
             if request.args.get(k, "").strip()}
 
 
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @bp.get("/")
 def search():
     flt, errors = _filter_from_args()
     page = None
     if not errors:
-        page = audit_query.search(db.session, _me(), flt, page=_page_number(), per_page=50)
+        page = audit_query.search(db.session, _me(), flt, page=page_arg(), per_page=50)
     status = 400 if errors else 200
     return render_template("audit/search.html", page=page, flt=flt, errors=errors, args=request.args,
                            actions=audit_query.actions(db.session), payload_of=audit_query.payload_of,

@@ -23,6 +23,7 @@ from web.auth import role_required
 from web.desk_forms import ApologyForm, PauseForm, ReceiveForm, SupplementForm, WithdrawForm
 from web.extensions import db
 from web.forms import ActionForm
+from web.input_guard import page_arg
 
 T = TypeVar("T")
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -99,7 +100,7 @@ def index():
     status = request.args.get("status") or "open"
     if status not in STATUS_FILTERS:
         status = "open"
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     code = (request.args.get("code") or "").strip()[:60]
     result = dossier_view.desk_dossiers(db.session, _me(), status=status, code=code, page=page)
     return render_template("desk/index.html", result=result, status=status, code=code,

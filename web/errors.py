@@ -14,9 +14,12 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _render(status: int, title: str, message: str):
+def _render(status: int, title: str, message: str, field: str | None = None):
     if _wants_json():
-        return {"error": {"status": status, "title": title, "message": message}}, status
+        error = {"status": status, "title": title, "message": message}
+        if field:
+            error["field"] = field
+        return {"error": error}, status
     return render_template("error.html", status=status, title=title, message=message), status
 
 
@@ -44,7 +47,8 @@ def register(app: Flask) -> None:
             404: _("The page you asked for does not exist."),
             413: _("The upload is larger than the allowed size."),
         }
-        return _render(exc.code or 500, titles.get(exc.code, exc.name), messages.get(exc.code, exc.description or ""))
+        return _render(exc.code or 500, titles.get(exc.code, exc.name), messages.get(exc.code, exc.description or ""),
+                       getattr(exc, "field", None))  # input_guard.InvalidInput names where
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

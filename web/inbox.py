@@ -28,6 +28,7 @@ from services.models.dossiers import CLOCK_STOPPED
 from services.roles import OFFICIAL_ROLES, ROLES
 from web.auth import role_required
 from web.extensions import db
+from web.input_guard import page_arg, whole_number
 
 bp = Blueprint("inbox", __name__)
 
@@ -118,7 +119,7 @@ class Filters:
 
     def parsed(self) -> worklist.InboxFilter:
         errors = self.errors
-        procedure_id = int(self.procedure) if self.procedure.isdigit() else None
+        procedure_id = whole_number(self.procedure)
         if self.procedure and procedure_id is None:
             errors["procedure"] = _("Choose a procedure from the list.")
         warning = self.status if self.status in BADGES else None
@@ -156,10 +157,6 @@ class Filters:
         return {k: v for k, v in params.items() if v}
 
 
-def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
-
-
 @bp.get("/inbox")
 @role_required(*OFFICIAL_ROLES)
 def index():
@@ -171,7 +168,7 @@ def index():
         page = worklist.Page([], 0, 1, PER_PAGE)
     else:
         now = utcnow()  # one clock for the status filter and the rows' badges
-        page = worklist.inbox(db.session, user, criteria, page=_page_number(request.args.get("page")),
+        page = worklist.inbox(db.session, user, criteria, page=page_arg(),
                               per_page=PER_PAGE, now=now)
         if not page.items and page.page > page.pages:  # past the end (the list shrank): the last page
             page = worklist.inbox(db.session, user, criteria, page=page.pages, per_page=PER_PAGE, now=now)

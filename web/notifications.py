@@ -15,6 +15,7 @@ from services import notifications as service
 from services.roles import OFFICIAL_ROLES
 from web.extensions import db
 from web.forms import ActionForm
+from web.input_guard import page_arg
 from web.safe_redirect import local_path
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -41,16 +42,11 @@ def _header():
     return {"unread_notifications": unread, "official_roles": _OFFICIAL}
 
 
-def _page() -> int:
-    raw = request.args.get("page", "")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
-
-
 @bp.get("")
 @login_required
 def index():
     unread_only = request.args.get("unread") == "1"
-    page = _page()
+    page = page_arg()
     rows, total = service.latest(db.session, current_user._get_current_object(), page=page, per_page=PER_PAGE,
                                  unread_only=unread_only)
     pages = max(1, -(-total // PER_PAGE))

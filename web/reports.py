@@ -18,6 +18,7 @@ from services.errors import ServiceError
 from web import serving
 from web.auth import role_required
 from web.extensions import db
+from web.input_guard import int_arg
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -30,11 +31,6 @@ def _only_report_readers():
 
 def _me():
     return current_user._get_current_object()
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
 
 
 def _minutes_per_day() -> int:
@@ -68,7 +64,7 @@ def index():
     group = request.args.get("group", "agency")
     if group not in ("agency", "procedure"):
         group = "agency"
-    agency_id, procedure_id = _int_arg("agency"), _int_arg("procedure")
+    agency_id, procedure_id = int_arg("agency"), int_arg("procedure")
     summary = reports.summary(db.session, _me(), period, group=group, agency_id=agency_id,
                               procedure_id=procedure_id)
     series = reports.trend(db.session, _me(), period, months=12, agency_id=agency_id, procedure_id=procedure_id)
@@ -79,8 +75,8 @@ def index():
 @bp.get("/compliance")
 def compliance():
     period, errors = _period()
-    rows = reports_time.compliance(db.session, _me(), period, agency_id=_int_arg("agency"),
-                                   procedure_id=_int_arg("procedure"))
+    rows = reports_time.compliance(db.session, _me(), period, agency_id=int_arg("agency"),
+                                   procedure_id=int_arg("procedure"))
     return render_template("reports/compliance.html", rows=rows, per_day=_minutes_per_day(),
                            **_filters_context(period, errors)), 400 if errors else 200
 
@@ -89,7 +85,7 @@ def compliance():
 def heatmap():
     period, errors = _period()
     choices = reports_time.versions(db.session, _me())
-    version_id = _int_arg("version") or (choices[0].id if choices else None)
+    version_id = int_arg("version") or (choices[0].id if choices else None)
     version, steps = None, []
     whole = not any(request.args.get(k, "").strip() for k in ("month", "from", "to"))
     if version_id is not None:
