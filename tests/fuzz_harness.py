@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -115,7 +114,6 @@ LEAKS = ("Traceback (most recent call last)", 'File "/', "sqlalchemy.", "psycopg
          "UnicodeEncodeError", "UnicodeDecodeError", "IntegrityError", "DataError", "OperationalError",
          "ProgrammingError", "werkzeug.", "ValueError", "TypeError", "KeyError", "AttributeError",
          "Something went wrong on our side", "Đã xảy ra lỗi")
-DATE_ERROR = re.compile(r"year|date|calendar's range|out of range|day is out|month must", re.I)
 
 
 @dataclass
@@ -123,16 +121,6 @@ class Outcome:
     status: int
     leak: str | None
     errors: list[logging.LogRecord]
-
-    @property
-    def date_failure(self) -> bool:
-        """A 500 whose logged exception is a date out of the supported range."""
-        if self.status < 500 or not self.errors:
-            return False
-        exc = self.errors[0].exc_info[1] if self.errors[0].exc_info else None
-        while exc is not None and not isinstance(exc, (ValueError, OverflowError)):
-            exc = getattr(exc, "orig", None) or exc.__cause__  # a driver's error wrapped by SQLAlchemy
-        return exc is not None and bool(DATE_ERROR.search(str(exc)))
 
 
 def run_one(world: World, target: Target, attempt: Attempt) -> Outcome:
@@ -179,19 +167,18 @@ def _sweep_attempts(target: Target, values: list[str]):
             yield Attempt(dict(target.path), [], list(target.fields), [(f, filename, PDF)], {})
 
 
-def sweep(world: World, names, values: list[str], known) -> tuple[list[str], list[str], int]:
+def sweep(world: World, names, values: list[str]) -> tuple[list[str], int]:
     """Each of `values` in each field (or query parameter) of each route, each hostile path value in
-    each path variable, hostile file names: (failures, excused date failures, requests sent)."""
-    failures, excused, sent = [], [], 0
+    each path variable, hostile file names: (failures, requests sent)."""
+    failures, sent = [], 0
     for name in names:
         target = world.targets[name]
         for attempt in _sweep_attempts(target, values):
             outcome = run_one(world, target, attempt)
             sent += 1
             if outcome.status >= 500 or outcome.leak or outcome.errors:
-                text = explain(target, attempt, outcome)
-                (excused if outcome.date_failure and name in known else failures).append(text)
-    return failures, excused, sent
+                failures.append(explain(target, attempt, outcome))
+    return failures, sent
 
 
 # --- nothing saved half-way ---------------------------------------------------------------------------

@@ -84,11 +84,11 @@ def parse_days(text: str) -> tuple[list[tuple[date, str]], dict[str, int]]:
         if last < first or (last - first).days > 366:
             raise LineError(_("Line %(line)d: the range must go forward and stay within a year.",
                               line=number))
-        day = first
-        while day <= last:
+        # Counted, not stepped past `last`: 31/12/9999 is a date, the day after it is not.
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
             pairs.append((day, match.group(13).strip()))
             lines.setdefault(calendar_store.shown_date(day), number)
-            day += timedelta(days=1)
     return pairs, lines
 
 

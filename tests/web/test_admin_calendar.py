@@ -186,3 +186,13 @@ def test_a_year_outside_the_calendar_is_404(client, path):
 def test_nav_links_to_the_calendar(client):
     login(client, "admin")
     assert 'href="/admin/calendar"' in client.get("/admin/users").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("line", ["31/12/9999 Tận thế", "30/12/9999-31/12/9999 Nghỉ", "01/01/0001 Đầu"])
+def test_a_day_at_the_end_of_the_date_range_is_a_line_error_not_a_500(client, db_session, line):
+    """Issue 11 (fuzz over every route): stepping past 31/12/9999 overflowed Python's date."""
+    login(client, "admin")
+    response = _post_year(client, line)
+    assert response.status_code == 400
+    assert "Dòng 1" in _text(response) or "2027" in _text(response)
+    assert db_session.scalar(select(AuditEvent.seq).where(AuditEvent.action == "calendar_changed")) is None

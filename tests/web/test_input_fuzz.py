@@ -28,20 +28,6 @@ EXAMPLES = int(os.environ.get("QUYTRINH_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(derandomize=True, max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck), print_blob=False)
 
-# 500s that are dates beyond the supported range, owned by the dates helper of issue #11 (findings
-# 2 and 6: engine/calendar, services, the reports filters, the receive and desk forms). They are
-# excused only when the logged exception is such a date error, and the test is then marked xfail
-# naming them; the lead removes this list once both branches are merged.
-KNOWN_DATE_FAILURES: dict[str, str] = {
-    "desk.receive POST": "received_at=01/01/1900 10:00: ValueError year 1900 is outside the calendar's range "
-                         "(engine/calendar via services/dossiers/receive.py)",
-    "reports.index GET": "from=01/01/0001: OverflowError in the period's conversion to UTC (services/reports.py)",
-    "reports.compliance GET": "the same period filter",
-    "reports.heatmap GET": "the same period filter",
-    "audit.search GET": "from=01/01/0001: OverflowError (services/audit_query.AuditFilter.parse)",
-    "inbox.index GET": "received_from=01/01/0001: OverflowError converting local midnight to UTC (web/inbox.py)",
-    "admin.calendar_year_save POST": "days_off=31/12/9999: OverflowError, date + 1 day (web/admin_calendar.parse_days)",
-}
 
 SPECIAL = fz.NUL_VALUES + fz.CONTROL_VALUES + fz.SURROGATES + fz.INVISIBLE
 VALUES = st.one_of(
@@ -126,42 +112,34 @@ def attempts(draw, target: fz.Target) -> fz.Attempt:
     return fz.Attempt(path, query_extra, form, files, headers)
 
 
-def _fuzz(world, name: str, examples) -> list[str]:
-    """Run the examples of one route; returns the excused date failures, raises on anything else."""
+def _fuzz(world, name: str, examples) -> None:
+    """Run the examples of one route; raises on a 5xx, a leaked traceback or a logged error."""
     target = world.targets[name]
-    excused: list[str] = []
 
     @examples
     @given(st.data())
     def run(data):
         attempt = data.draw(attempts(target))
         outcome = fz.run_one(world, target, attempt)
-        if outcome.date_failure and name in KNOWN_DATE_FAILURES:
-            excused.append(fz.explain(target, attempt, outcome))
-            return
         assert outcome.status < 500 and outcome.leak is None and not outcome.errors, \
             fz.explain(target, attempt, outcome)
 
     run()
-    return excused
 
 
 @pytest.mark.parametrize("name", fz.TARGETS)
 def test_hostile_input_never_answers_5xx_nor_saves_half_way(world, name):
-    excused = _fuzz(world, name, FUZZ)
+    _fuzz(world, name, FUZZ)
     assert not fz.half_saved(world.app)
-    if excused:
-        pytest.xfail(f"date 500s left to the dates helper (#11 findings 2/6): {excused[0]}")
 
 
 def test_hostile_input_on_routes_not_listed_yet(world):
     """A route added after fuzz_harness.ROUTES was written is fuzzed too, as its blueprint's account
     (list it there to give it its own account and real path values)."""
     later = sorted(set(world.targets) - set(fz.TARGETS))
-    excused = [text for name in later for text in _fuzz(world, name, FUZZ)]
+    for name in later:
+        _fuzz(world, name, FUZZ)
     assert not fz.half_saved(world.app)
-    if excused:
-        pytest.xfail(f"date 500s left to the dates helper (#11 findings 2/6): {excused[0]}")
 
 
 # --- the sweep: every kind of hostile value in every field, not left to the draw -----------------------
@@ -171,9 +149,7 @@ SWEEP = ["ab\x00cd", "\ud800", "\x1b[0m", "\u202e\u200b", "9223372036854775808",
 
 
 def test_each_hostile_value_in_each_field_of_each_route(world):
-    failures, excused, sent = fz.sweep(world, sorted(world.targets), SWEEP, KNOWN_DATE_FAILURES)
+    failures, sent = fz.sweep(world, sorted(world.targets), SWEEP)
     assert sent > 500
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(failures[:20])
     assert not fz.half_saved(world.app)
-    if excused:
-        pytest.xfail(f"{len(excused)} date 500s left to the dates helper (#11 findings 2/6): {excused[0]}")
