@@ -108,7 +108,7 @@ def from_environment(environ=os.environ) -> dict:
         # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none, remote_addr is the
         # client). Only set it when they do: the header is otherwise the client's to forge.
         "TRUSTED_PROXIES": _int(environ, "QUYTRINH_TRUSTED_PROXIES", 0, minimum=0),
-        "MAX_CONTENT_LENGTH": int(environ.get("QUYTRINH_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": _int(environ, "QUYTRINH_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         "QUYTRINH_ENV": environ.get("QUYTRINH_ENV", "development"),
         # How far an apology letter may move a return date (working days after the current one),
         # and how far back a receipt time may be recorded (calendar days; 0: the calendar's range).

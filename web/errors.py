@@ -40,12 +40,12 @@ def register(app: Flask) -> None:
     def _http(exc: HTTPException):
         titles = {
             400: _("Bad request"), 401: _("Please log in"), 403: _("Access denied"),
-            404: _("Page not found"), 405: _("Method not allowed"), 413: _("File too large"),
+            404: _("Page not found"), 405: _("Method not allowed"), 413: _("Too large"),
         }
         messages = {
             403: _("Your roles do not allow this page or action."),
             404: _("The page you asked for does not exist."),
-            413: _("The upload is larger than the allowed size."),
+            413: _("The request — an uploaded file or a text field — is larger than the allowed size."),
         }
         return _render(exc.code or 500, titles.get(exc.code, exc.name), messages.get(exc.code, exc.description or ""),
                        getattr(exc, "field", None))  # input_guard.InvalidInput names where

@@ -68,6 +68,13 @@ def shown(text: str) -> str:
     return safe if len(safe) <= SHOWN_NAME else safe[:SHOWN_NAME] + "…"
 
 
+def refused_character(text: str) -> str | None:
+    """The first refused character of `text` as U+XXXX, or None: for entry points other than a
+    request (the CLI's options), which cannot raise InvalidInput."""
+    match = _FORBIDDEN.search(text)
+    return None if match is None else f"U+{ord(match.group()):04X}"
+
+
 def _refuse(where: str, field: str, match: re.Match) -> InvalidInput:
     return InvalidInput(_(
         "%(where)s contains a character that is not allowed (%(char)s) at position %(position)d. "

@@ -80,7 +80,15 @@ def export_command(fmt, dossier, procedure, actor, action, start, end, output):
     from services import audit_query
     from services.errors import ValidationError
     from web.extensions import db
+    from web.input_guard import refused_character
 
+    # An argument that is not valid text (a byte the locale cannot decode arrives as a lone
+    # surrogate) would fail deep in the database driver: refuse it here, naming the option.
+    for option, value in (("dossier", dossier), ("procedure", procedure), ("actor", actor),
+                          ("action", action), ("from", start), ("to", end)):
+        char = refused_character(value or "")
+        if char is not None:
+            _fail(f"--{option}: ký tự không được phép {char} (a character that is not allowed)")
     try:
         flt = audit_query.AuditFilter.parse(dossier=dossier, procedure=procedure, actor=actor, action=action,
                                             start=start, end=end)
