@@ -111,7 +111,8 @@ def test_make_run_serves_the_login_page(tmp_path):
         assert "chutich" in output and "quytrinh2026" in output  # the demo printed its accounts
         assert (tmp_path / "quytrinh.db").exists()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:  # `make run` that failed has exited already: keep its own error
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
