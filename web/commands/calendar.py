@@ -8,13 +8,9 @@ exit code, people read the line, nobody should read a traceback.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 from datetime import datetime
 from fractions import Fraction
-from pathlib import Path
 from typing import NoReturn
-from urllib.parse import quote
 
 import click
 
@@ -46,52 +42,19 @@ def load_calendar() -> WorkingCalendar:
 
     The database is only read: a missing SQLite file is never created, nothing is written.
     """
-    from web.config import ConfigError, database_url
+    from services.calendar import current_calendar
+    from web.commands.stored import Unusable, read_stored
 
     try:
-        url = database_url(os.environ)
-    except ConfigError as exc:
-        return _defaults_with_note(str(exc))
-    try:
-        stored = _stored_calendar(url)
-    except Exception as exc:  # noqa: BLE001 — whatever the database did, the defaults still answer
-        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        return _defaults_with_note(f"DATABASE_URL: {cause[0] if cause else type(exc).__name__}")
+        stored = read_stored("calendar_config", current_calendar)
+    except Unusable as exc:
+        return _defaults_with_note(exc.cause)
     return stored if stored is not None else default_calendar()
 
 
 def _defaults_with_note(cause: str) -> WorkingCalendar:
     click.echo(f"Lưu ý: không đọc được lịch đã lưu ({cause}); dùng lịch mặc định có sẵn.", err=True)
     return default_calendar()
-
-
-def _stored_calendar(url: str) -> WorkingCalendar | None:
-    """The stored calendar of the database at ``url``; None when that database is not set up."""
-    from sqlalchemy import create_engine, inspect
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.orm import Session
-    from sqlalchemy.pool import NullPool
-
-    from services.calendar import current_calendar
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database
-        if not path or path == ":memory:" or not Path(path).is_file():
-            return None
-        # Read-only, through a URI: a mistyped path must not leave an empty database behind.
-        uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
-        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True),
-                               poolclass=NullPool)
-    else:
-        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
-    try:
-        with Session(engine) as session:
-            if not inspect(session.connection()).has_table("calendar_config"):
-                return None
-            return current_calendar(session)
-    finally:
-        engine.dispose()
 
 
 def _fail(message: str) -> NoReturn:

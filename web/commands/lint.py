@@ -9,12 +9,9 @@ SQLite file) when that database exists and is migrated, read-only, else the ship
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
-from urllib.parse import quote
 
 import click
 
@@ -43,17 +40,13 @@ def province_minimum(lang: str, now: datetime | None = None) -> tuple[int, Fract
     """(year, minimum cut) in force now: stored, else shipped; a database that is configured but
     unusable gives the shipped minimum with one line on stderr saying so (stdout stays the report)."""
     from services import policy
-    from web.config import ConfigError, database_url
+    from web.commands.stored import Unusable, read_stored
 
     year = policy.policy_year(now or datetime.now(timezone.utc))
     try:
-        url = database_url(os.environ)
-        stored = _stored_policy(url)
-    except ConfigError as exc:
-        return year, _shipped_with_note(lang, str(exc))
-    except Exception as exc:  # noqa: BLE001 — whatever the database did, the shipped minimum answers
-        cause = str(getattr(exc, "orig", None) or getattr(exc, "message", None) or exc).strip().splitlines()
-        return year, _shipped_with_note(lang, f"DATABASE_URL: {cause[0] if cause else type(exc).__name__}")
+        stored = read_stored("policy_settings", policy.reduction_policy)
+    except Unusable as exc:
+        return year, _shipped_with_note(lang, exc.cause)
     return year, (stored or policy.SHIPPED).minimum_for(year)
 
 
@@ -69,34 +62,6 @@ def _shipped_with_note(lang: str, cause: str) -> Fraction:
         text = note.render("en")
     click.echo(text, err=True)
     return policy.FLOOR
-
-
-def _stored_policy(url: str):
-    """The stored policy of the database at *url*; None when that database is not set up."""
-    from sqlalchemy import create_engine, inspect
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.orm import Session
-    from sqlalchemy.pool import NullPool
-
-    from services import policy
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database
-        if not path or path == ":memory:" or not Path(path).is_file():
-            return None
-        # Read-only, through a URI: a mistyped path must not leave an empty database behind.
-        uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
-        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)
-    else:
-        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
-    try:
-        with Session(engine) as session:
-            if not inspect(session.connection()).has_table("policy_settings"):
-                return None
-            return policy.reduction_policy(session)
-    finally:
-        engine.dispose()
 
 
 def _unreadable(path: Path, error: OSError) -> Report:
