@@ -11,7 +11,7 @@ from services.errors import ServiceError
 from services.models import OrgUnit, Role, RoleAssignment, User
 from web.auth import role_required
 from web.extensions import db
-from web.forms import ActionForm, GrantRoleForm, PasswordForm, UserCreateForm
+from web.forms import ActionForm, GrantRoleForm, PasswordForm, UserCreateForm, show_service_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,15 +24,6 @@ def _only_admins():
 
 def _me() -> User:
     return current_user._get_current_object()
-
-
-def _field_error(form, exc: ServiceError) -> None:
-    message = _(exc.template, **exc.params)
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [message]
-    else:
-        form.form_errors.append(message)
 
 
 @bp.get("/")
@@ -56,7 +47,7 @@ def user_new():
                                         full_name=form.full_name.data, password=form.password.data,
                                         email=form.email.data)
         except ServiceError as exc:
-            _field_error(form, exc)
+            show_service_error(form, exc)
         else:
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -100,7 +91,7 @@ def grant_role(user_id: int):
         try:
             accounts.grant_role(db.session, _me(), user.id, form.role.data, form.org_unit.data)
         except ServiceError as exc:
-            _field_error(form, exc)
+            show_service_error(form, exc)
         else:
             flash(_("Role granted."), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -142,7 +133,7 @@ def set_password(user_id: int):
         try:
             accounts.set_password(db.session, _me(), user.id, form.password.data)
         except ServiceError as exc:
-            _field_error(form, exc)
+            show_service_error(form, exc)
         else:
             if user.id == current_user.id:
                 # Every session of the account ended; the admin who changed their own keeps this one.

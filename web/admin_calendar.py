@@ -20,9 +20,10 @@ from wtforms.validators import Length
 
 from engine.calendar import FIRST_YEAR, LAST_YEAR, TIMEZONE, default_calendar, statutory_schedule
 from services import calendar as calendar_store
-from services.errors import Conflict, ServiceError
+from services.errors import ServiceError
 from web.admin import bp
 from web.extensions import db
+from web.forms import show_service_error
 from web.input_guard import whole_number
 
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
@@ -101,12 +102,7 @@ def _add_error(form, exc: ServiceError, lines: dict[str, dict[str, int]] | None 
     line = (lines or {}).get(exc.field or "", {}).get(exc.params.get("date"))
     if line is not None:
         message = _("Line %(line)d: %(message)s", line=line, message=message)
-    # A conflict concerns the whole form, not one field.
-    field = getattr(form, exc.field, None) if exc.field and not isinstance(exc, Conflict) else None
-    if field is not None:
-        field.errors = list(field.errors) + [message]
-    else:
-        form.form_errors.append(message)
+    show_service_error(form, exc, message)
 
 
 def _revision(form) -> int | None:

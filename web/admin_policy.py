@@ -18,9 +18,10 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from services import policy
-from services.errors import Conflict, ServiceError
+from services.errors import ServiceError
 from web.admin import bp
 from web.extensions import db
+from web.forms import show_service_error
 
 _LINE = re.compile(r"\s*(\d{4})\s*[:=\t ]\s*(\S+(?:\s*%)?)\s*")
 
@@ -94,12 +95,7 @@ def policy_save():
                                            default=form.default.data, years=years, expected_revision=revision)
         except ServiceError as exc:
             db.session.rollback()
-            message = _(exc.template, **exc.params)
-            field = getattr(form, exc.field, None) if exc.field and not isinstance(exc, Conflict) else None
-            if field is not None:
-                field.errors = list(field.errors) + [message]
-            else:
-                form.form_errors.append(message)
+            show_service_error(form, exc)
             status = exc.status
         else:
             flash(_("The minimum time cut is saved."), "success")

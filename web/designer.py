@@ -32,6 +32,7 @@ from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.audit import AuditEvent
 from web import serving
 from web.extensions import db
+from web.forms import show_service_error
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
@@ -128,15 +129,6 @@ def lang() -> str:
 def minutes_text(minutes: int | None) -> str:
     """Working time as days and hours in the UI language (1 day = 8 working hours)."""
     return "—" if minutes is None else format_minutes(minutes, lang())
-
-
-def field_error(form, exc: ServiceError) -> None:
-    message = _(exc.template, **exc.params)
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [message]
-    else:
-        form.form_errors.append(message)
 
 
 def procedure_or_abort(procedure_id: int, *, design: bool = False) -> Procedure:
@@ -258,7 +250,7 @@ def procedure_new():
                                                     authority=form.authority.data, agency_id=form.agency.data)
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_service_error(form, exc)
             status = exc.status
         else:
             flash(_("Procedure %(code)s created. Upload its first BPMN version.", code=procedure.code), "success")
@@ -304,7 +296,7 @@ def upload(procedure_id: int):
                 reduction=(form.reduction.data or "").strip() or None)
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_service_error(form, exc)
             status = exc.status
         else:
             if version.lint_ok:

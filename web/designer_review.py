@@ -16,10 +16,11 @@ from wtforms.validators import DataRequired, Length, Optional
 from services import procedures
 from services.errors import ServiceError
 from web.designer import (
-    PublishForm, SubmitForm, bp, capacity, field_error, me, render_version, version_context,
+    PublishForm, SubmitForm, bp, capacity, me, render_version, version_context,
     version_or_abort,
 )
 from web.extensions import db
+from web.forms import show_service_error
 
 MAX_OPINION = 4000
 
@@ -101,7 +102,7 @@ def vp_opinion(version_id: int):
                                            opinion=form.opinion.data)
             except ServiceError as exc:
                 db.session.rollback()
-                field_error(form, exc)
+                show_service_error(form, exc)
                 status = exc.status
             else:
                 flash(_("The Văn phòng's opinion on version %(n)s is recorded.", n=version.number), "success")
@@ -131,7 +132,7 @@ def decision(version_id: int):
                                           note=form.note.data or "")
             except ServiceError as exc:
                 db.session.rollback()
-                field_error(form, exc)
+                show_service_error(form, exc)
                 status = exc.status
             else:
                 messages = {"approve": _("Version %(n)s approved.", n=version.number),

@@ -17,12 +17,12 @@ from flask_wtf import FlaskForm
 from services import dossier_view, dossiers
 from services.documents import documents_of
 from services.dossiers.common import utcnow
-from services.errors import Conflict, ServiceError
+from services.errors import ServiceError
 from services.models import Dossier, OrgUnit, SupplementRequest, User
 from web.auth import role_required
 from web.desk_forms import ApologyForm, PauseForm, ReceiveForm, SupplementForm, WithdrawForm
 from web.extensions import db
-from web.forms import ActionForm
+from web.forms import ActionForm, show_service_error
 from web.input_guard import page_arg
 
 T = TypeVar("T")
@@ -41,16 +41,6 @@ def _me():
     return current_user._get_current_object()
 
 
-def _field_error(form, exc: ServiceError) -> None:
-    message = _(exc.template, **exc.params)
-    # A conflict (already waiting, already apologised) concerns the whole form, not one field.
-    field = getattr(form, exc.field, None) if exc.field and not isinstance(exc, Conflict) else None
-    if field is not None:
-        field.errors = list(field.errors) + [message]
-    else:
-        form.form_errors.append(message)
-
-
 def _form_page(form: FlaskForm, template: str, dossier: Dossier, submit: Callable[[], T], success: str,
                then: Callable[[T], str], *, ready: Callable[[], bool] | None = None):
     """A dossier's form page: GET shows it; a POST that passes the form's checks and `ready()` calls
@@ -66,7 +56,7 @@ def _form_page(form: FlaskForm, template: str, dossier: Dossier, submit: Callabl
             try:
                 result = submit()
             except ServiceError as exc:
-                _field_error(form, exc)
+                show_service_error(form, exc)
                 status = exc.status
             else:
                 flash(success, "success")
@@ -154,7 +144,7 @@ def receive():
                 desk_id=desk_id, received_at=received_at, now=now, max_backdate_days=backdate)
         except ServiceError as exc:
             exc.field = {"procedure": "procedure_id", "desk": "desk_id"}.get(exc.field, exc.field)
-            _field_error(form, exc)
+            show_service_error(form, exc)
             status = exc.status
         else:
             flash(_("Dossier %(code)s received. Print the receipt for the applicant.", code=dossier.code), "success")
