@@ -93,14 +93,6 @@ class AuditFilter:
             raise ValidationError(N_("The end of the period must be after its start."), "to")
         return flt
 
-    def query_args(self) -> dict[str, str]:
-        """The filter as URL arguments (for pagination and export links)."""
-        args = {k: getattr(self, k) for k in ("dossier", "procedure", "actor", "action") if getattr(self, k)}
-        for key, value in (("from", self.start), ("to", self.end)):
-            if value:
-                args[key] = value.isoformat()
-        return args
-
 
 def _where(session: Session, flt: AuditFilter) -> list:
     table = AuditEvent.__table__.c

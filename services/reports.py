@@ -132,10 +132,6 @@ class Figures:
         return self.early + self.on_time + self.late
 
     @property
-    def in_progress(self) -> int:
-        return self.within + self.nearly_due + self.overdue + self.stopped + self.unknown
-
-    @property
     def on_time_rate(self) -> float | None:
         return (self.early + self.on_time) / self.finished if self.finished else None
 

@@ -63,7 +63,3 @@ def inbox(session: Session, user: User, filters: InboxFilter = InboxFilter(), *,
                            .order_by(DossierStep.due_at, DossierStep.id)
                            .offset((page - 1) * per_page).limit(per_page)).all()
     return Page(list(rows), total or 0, page, per_page)
-
-
-def can_see_step(user: User, step: DossierStep) -> bool:
-    return any(a.role_code == step.role and a.org_unit_id == step.org_unit_id for a in user.assignments)
