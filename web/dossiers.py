@@ -15,7 +15,6 @@ from services import dossier_view
 from services.dossiers.common import utcnow
 from services.models import Dossier
 from services.models.dossiers import CLOCK_STOPPED, DONE, OPEN_STATUSES
-from services.roles import ROLES
 from web import serving
 from web.extensions import db
 from web.forms import ActionForm
@@ -35,14 +34,6 @@ WARNING_LABELS = {"within": (_l("Within time"), "green"), "nearly_due": (_l("Nea
 RESULT_LABELS = {"early": _l("Early"), "on_time": _l("On time"), "late": _l("Late")}
 
 
-def role_name(code: str | None) -> str:
-    lang = str(get_locale() or "vi")
-    for role, vi, en in ROLES:
-        if role == code:
-            return vi if lang == "vi" else en
-    return code or ""
-
-
 def minutes_text(minutes: int | None) -> str:
     """Working time in days/hours/minutes (1 day = 8 working hours), in the page's language."""
     if minutes is None:
@@ -56,7 +47,7 @@ def _helpers():
     return {"dossier_status_label": lambda s: STATUS_LABELS.get(s, s),
             "warning_badge": lambda w: WARNING_LABELS.get(w, (w, "grey")),
             "result_label": lambda r: RESULT_LABELS.get(r, r or ""),
-            "role_name": role_name, "working_time": minutes_text}
+            "working_time": minutes_text}
 
 
 def viewable(code: str) -> Dossier:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask, redirect, request, session, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_login import current_user
+
+from services.roles import ROLES
 
 LANGUAGES = ("vi", "en")
 
@@ -44,6 +46,17 @@ def register(app: Flask) -> None:
     @app.context_processor
     def _lang():
         return {"current_lang": select_locale(), "languages": LANGUAGES}
+
+    app.jinja_env.globals["role_label"] = role_label
+
+
+def role_label(code: str | None) -> str:
+    """A role's name (tên vai trò) in the page's language; the code itself when it is not one of ours."""
+    lang = str(get_locale() or "vi")
+    for role, vi, en in ROLES:
+        if role == code:
+            return vi if lang == "vi" else en
+    return code or ""
 
 
 def _shown(value, pattern: str) -> str:

@@ -25,7 +25,7 @@ from services.errors import ServiceError
 from services.jobs import warning_minutes
 from services.models import DossierStep, Procedure
 from services.models.dossiers import CLOCK_STOPPED
-from services.roles import OFFICIAL_ROLES, ROLES
+from services.roles import OFFICIAL_ROLES
 from web.auth import role_required
 from web.extensions import db
 from web.input_guard import page_arg, whole_number
@@ -74,14 +74,6 @@ def deadline(step: DossierStep, now: datetime, cal) -> Deadline:
         return Deadline(sla.progress(cal, now, due, warning_minutes()), sla.remaining_minutes(cal, now, due))
     except CalendarRangeError:
         return Deadline(sla.UNKNOWN, None)
-
-
-def role_label(code: str | None) -> str:
-    lang = str(get_locale() or "vi")
-    for role, vi, en in ROLES:
-        if role == code:
-            return vi if lang == "vi" else en
-    return code or ""
 
 
 def parse_day(text: str) -> date:
@@ -181,5 +173,5 @@ def row_context(back: str | None = None) -> dict:
     """What the inbox rows need to render (also for a row re-rendered after claim/unclaim);
     `back` is where claim and unclaim buttons return to without JavaScript."""
     now, cal = utcnow(), current_calendar(db.session)
-    return {"deadline": lambda step: deadline(step, now, cal), "role_label": role_label,
+    return {"deadline": lambda step: deadline(step, now, cal), 
             "back": back or request.full_path.rstrip("?")}

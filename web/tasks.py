@@ -26,7 +26,7 @@ from services.roles import OFFICIAL_ROLES
 from web import task_form
 from web.auth import role_required
 from web.extensions import db
-from web.inbox import deadline, role_label, row_context
+from web.inbox import deadline, row_context
 from web.safe_redirect import local_path
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -79,7 +79,7 @@ def render_task(step: DossierStep, *, views=None, opinion=None, top_errors=(), u
     page = render_template(
         "tasks/show.html", step=step, dossier=dossier, fields=views, opinion=opinion,
         top_errors=list(top_errors), upload_error=upload_error, documents=documents_of(db.session, dossier.id),
-        deadline=deadline(step, now, current_calendar(db.session)), role_label=role_label,
+        deadline=deadline(step, now, current_calendar(db.session)),
         is_open=is_open, can_complete=is_open and running and mine_or_free, running=running,
         max_upload=human_size(max_document_bytes(current_app.config)), allowed_types=ALLOWED_LABEL,
         human_size=human_size, accept=".pdf,.jpg,.jpeg,.png,.docx,.xlsx,.odt")
@@ -132,7 +132,7 @@ def done(step_id: int):
     opened_now = [s for s in open_steps if s.started_at == step.completed_at]
     still_open = [s for s in open_steps if s not in opened_now]
     return render_template("tasks/done.html", step=step, dossier=db.session.get(Dossier, step.dossier_id),
-                           opened_now=opened_now, still_open=still_open, role_label=role_label,
+                           opened_now=opened_now, still_open=still_open,
                            may_open=lambda s: may_perform(user, s.role, s.org_unit_id))
 
 
