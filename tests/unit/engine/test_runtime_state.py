@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine import expressions
+from bpmn import expressions
 from engine.runtime import FORMAT, EngineError, ProcedureRuntime, StateError
 from engine.runtime import script as runtime_script
 from tests.unit.bpmn.builder import Flow, Node, document
