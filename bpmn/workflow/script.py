@@ -27,7 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 
 from bpmn.expressions import Expression, ExpressionError, compile_expression
-from engine.runtime.errors import EngineError
+from bpmn.workflow.errors import EngineError
 
 
 class ConditionError(EngineError):
