@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bpmn.i18n import DEFAULT_LANGUAGE, Message
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bpmn.procedure import Procedure
+from bpmn.procedure import Procedure
 
 # Stable codes (DESIGN.md, "Policy checks").
 XML_UNSAFE = "XML_UNSAFE"

@@ -37,6 +37,7 @@ from services.models.procedures import (
 )
 from services.roles import ROLE_CODES
 from services.uow import transaction
+from services.version_runtime import runtime
 
 VP_AUTHORITIES = frozenset({"ubnd_tinh", "chu_tich_ubnd_tinh"})
 CHAIRMAN_ROLES = ("chu_tich", "pho_chu_tich")
@@ -344,8 +345,6 @@ def publish_version(session: Session, actor: User, version_id: int) -> Procedure
 def _require_runnable(version: ProcedureVersion) -> None:
     """The desks will run this version: build it as they will (the linter, its trial start
     included), which also stops a version approved on an older linter's report."""
-    from services.dossiers.common import runtime  # services.dossiers imports this module
-
     try:
         runtime(version)
     except EngineError as exc:
