@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bpmn.i18n import DEFAULT_LANGUAGE, Message
-from bpmn.procedure import Procedure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bpmn.procedure import Procedure
 
 # Stable codes (DESIGN.md, "Policy checks").
 XML_UNSAFE = "XML_UNSAFE"
