@@ -35,9 +35,9 @@ from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.procedures import (
     APPROVED, DRAFT, PUBLISHED, REJECTED, RETIRED, SUBMITTED, VP_REVIEWED,
 )
+from services.procedure_runtime import runtime
 from services.roles import ROLE_CODES
 from services.uow import transaction
-from services.version_runtime import runtime
 
 VP_AUTHORITIES = frozenset({"ubnd_tinh", "chu_tich_ubnd_tinh"})
 CHAIRMAN_ROLES = ("chu_tich", "pho_chu_tich")

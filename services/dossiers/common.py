@@ -17,7 +17,7 @@ from services.models import Dossier, DossierStep, ProcedureVersion
 from services.models.dossiers import (
     CLOCK_STOPPED, DONE, OPEN_STATUSES, PROCESSING, RECEIVED, STEP_CANCELLED, STEP_OPEN, STEP_READY,
 )
-from services.version_runtime import runtime
+from services.procedure_runtime import runtime
 
 
 def utcnow() -> datetime:
