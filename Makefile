@@ -39,7 +39,9 @@ serve: install
 
 run: demo serve
 
+# The layers first (import-linter, contracts in pyproject.toml): an import against them fails the run.
 test: install-dev
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev

@@ -26,7 +26,7 @@ from bpmn.report import (
     TIME_BUDGET_EXCEEDED, VP_REVIEW_BYPASSED, VP_REVIEW_MISSING, Budget, Report,
 )
 from bpmn.structure import CONDITIONAL_GATEWAYS, Model, local
-from engine.expressions import Condition, ExpressionError, compile_condition
+from bpmn.expressions import Condition, ExpressionError, compile_condition
 
 #: Authorities whose procedures need the Văn phòng UBND review before the Chairman.
 VP_AUTHORITIES = frozenset({"ubnd_tinh", "chu_tich_ubnd_tinh"})

@@ -9,7 +9,7 @@ error and raises :class:`CatalogMissing` instead of silently printing English.
 Updating the catalogue after changing messages::
 
     pybabel extract -k N_ --no-location --project quytrinh -w 100 -o bpmn/locale/lint.pot \
-        bpmn engine/expressions.py web/commands/lint.py
+        bpmn web/commands/lint.py
     pybabel update -i bpmn/locale/lint.pot -d bpmn/locale -D lint -w 100
     pybabel compile -d bpmn/locale -D lint
 """
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.expressions import ExpressionError
+from bpmn.expressions import ExpressionError
 
 DOMAIN = "lint"
 LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
@@ -70,7 +70,7 @@ class Message:
     """A translatable message: an English msgid with ``%(name)s`` placeholders and its params.
 
     A param may itself be a :class:`Message`, a :class:`Minutes` or an
-    :class:`~engine.expressions.ExpressionError`; they are rendered in the same language.
+    :class:`~bpmn.expressions.ExpressionError`; they are rendered in the same language.
     """
 
     msgid: str

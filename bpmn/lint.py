@@ -11,7 +11,7 @@ review on the flow graph → SpiffWorkflow specs → a trial start. The graph ch
 structure and are skipped when it is not; SpiffWorkflow is only run when nothing would make it
 fail or run uploaded code.
 
-The trial start is the runtime's own start path (:func:`engine.runtime.start.trial_start`): the
+The trial start is the runtime's own start path (:func:`bpmn.workflow.start.trial_start`): the
 workflow is started as a desk's receipt starts it, run to its first human steps, stored and
 loaded back. Whatever stops it is a BPMN_INVALID naming the element, so a file that passes lint
 is a file whose dossiers can be received.
@@ -37,7 +37,7 @@ from bpmn.roles import KNOWN_ROLES
 from bpmn.spiff import SpecError, build_specs
 from bpmn.steps import InvalidOption, Overrides, read_process, read_tasks
 from bpmn.structure import read_model
-from engine.runtime.start import StartFailed, trial_start
+from bpmn.workflow.start import StartFailed, trial_start
 
 Source = bytes | bytearray | memoryview | BinaryIO
 # A BPMN_INVALID found after the structure (a tthc.step or tthc.reduction value) does not stop

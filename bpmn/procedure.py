@@ -9,7 +9,7 @@ The specs come from :class:`bpmn.spiff.TthcParser`, a subclass of SpiffWorkflow'
 ``BpmnWorkflowSerializer`` configuration serialises workflows built from them. Each human task
 spec carries ``extensions["properties"]`` (every camunda:/zeebe:/spiffworkflow: property) and
 ``extensions["tthc"]`` (the resolved lane, role, step and allocation). Gateway conditions in the
-spec are already translated to the restricted Python form of :mod:`engine.expressions`; timer
+spec are already translated to the restricted Python form of :mod:`bpmn.expressions`; timer
 durations are string literals (``'PT4H'``) of the same grammar.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from bpmn.graph import FlowGraph
-from engine.expressions import Condition
+from bpmn.expressions import Condition
 
 #: Values of tthc.step.
 RECEIVE = "receive"

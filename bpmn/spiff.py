@@ -6,7 +6,7 @@ modellers:
 
 * human tasks keep every camunda:/zeebe:/spiffworkflow: property in
   ``extensions["properties"]`` (each flavour's own parser keeps only its own);
-* gateway conditions are stored in the restricted Python form of :mod:`engine.expressions`
+* gateway conditions are stored in the restricted Python form of :mod:`bpmn.expressions`
   (JUEL ``${…}`` and FEEL ``=…`` translated), so the runtime needs one evaluator;
 * timer durations are stored as string literals (``'PT4H'``), which that evaluator returns as is.
 
@@ -34,7 +34,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventD
 
 from bpmn.procedure import TaskProfile
 from bpmn.profile import read_properties
-from engine.expressions import compile_condition
+from bpmn.expressions import compile_condition
 
 
 def _reserved_names() -> tuple[frozenset[str], tuple[str, ...]]:

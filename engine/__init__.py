@@ -1,1 +1,1 @@
-"""Execution: working-time calendar, SpiffWorkflow runtime, safe expressions (no Flask, no database)."""
+"""Execution: working-time calendar, SLA, the dossiers' SpiffWorkflow runtime (no Flask, no database)."""

@@ -35,6 +35,7 @@ from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.procedures import (
     APPROVED, DRAFT, PUBLISHED, REJECTED, RETIRED, SUBMITTED, VP_REVIEWED,
 )
+from services.procedure_runtime import runtime
 from services.roles import ROLE_CODES
 from services.uow import transaction
 
@@ -344,8 +345,6 @@ def publish_version(session: Session, actor: User, version_id: int) -> Procedure
 def _require_runnable(version: ProcedureVersion) -> None:
     """The desks will run this version: build it as they will (the linter, its trial start
     included), which also stops a version approved on an older linter's report."""
-    from services.dossiers.common import runtime  # services.dossiers imports this module
-
     try:
         runtime(version)
     except EngineError as exc:

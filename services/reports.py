@@ -27,7 +27,10 @@ from engine import sla
 from engine.calendar import TIMEZONE, to_local
 from services import dates
 from services.audit_query import parse_moment
+from services.calendar import current_calendar
+from services.dossiers.common import aware
 from services.errors import N_, Forbidden, ValidationError
+from services.jobs import warning_minutes as configured_warning
 from services.models import Dossier, OrgUnit, Procedure, User
 from services.models.dossiers import CLOCK_STOPPED, OPEN_STATUSES
 
@@ -177,10 +180,6 @@ def summary(session: Session, reader: User, period: Period, *, group: str = "age
             procedure_id: int | None = None, now: datetime | None = None, warning_minutes: int | None = None,
             calendar=None) -> Summary:
     """The report table: one row per agency (or procedure), and the total."""
-    from services.dossiers.common import aware
-    from services.dossiers.common import calendar as current_calendar
-    from services.jobs import warning_minutes as configured_warning
-
     if group not in ("agency", "procedure"):
         raise ValidationError(N_("Group by agency or by procedure."), "group")
     now = now or datetime.now(timezone.utc)

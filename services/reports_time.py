@@ -21,6 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.calendar import CalendarRangeError
+from services.calendar import current_calendar
+from services.dossiers.common import aware
 from services.errors import N_, NotFound
 from services.models import Dossier, DossierStep, Procedure, ProcedureVersion, User
 from services.models.dossiers import STEP_COMPLETED
@@ -69,9 +71,6 @@ def actual_minutes(cal, received_at, result_at, stopped_minutes: int) -> int | N
 
 def compliance(session: Session, reader: User, period: Period, *, agency_id: int | None = None,
                procedure_id: int | None = None, calendar=None) -> list[Compliance]:
-    from services.dossiers.common import aware
-    from services.dossiers.common import calendar as current_calendar
-
     where = dossier_filters(reader, agency_id=agency_id, procedure_id=procedure_id)
     cal = calendar or current_calendar(session)
     actual: dict[int, list[tuple[int, int, int | None]]] = defaultdict(list)

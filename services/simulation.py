@@ -18,7 +18,6 @@ deadline job runs twice a working day. Dossiers still open at `end_at` stay in p
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -29,55 +28,11 @@ from engine.calendar import TIMEZONE
 from services.errors import N_, ValidationError
 from services.models import Dossier
 from services.models.dossiers import CLOCK_STOPPED, DONE, REJECTED, WITHDRAWN
+from services.simulation_report import SimulationReport
 from services.simulation_runner import Simulator
 
 DEFAULT_END_AT = datetime(2026, 11, 20, 17, 0, tzinfo=TIMEZONE)  # a Friday afternoon
 HISTORY = timedelta(weeks=26)
-
-
-@dataclass
-class Counts:
-    """`Counts` — số liệu: dossiers by outcome at the end, and what happened on the way."""
-
-    received: int = 0
-    early: int = 0
-    on_time: int = 0
-    late: int = 0
-    handed_back: int = 0  # result returned to the applicant
-    rejected: int = 0
-    withdrawn: int = 0
-    within: int = 0
-    nearly_due: int = 0
-    overdue: int = 0
-    waiting: int = 0  # clock stopped: supplement or payment awaited
-    supplements: int = 0
-    pauses: int = 0
-    returns: int = 0
-    apologies: int = 0
-
-    def add(self, other: Counts) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass
-class SimulationReport:
-    """`SimulationReport` — kết quả mô phỏng: the state at `end_at`, per procedure and in total."""
-
-    seed: int
-    start: datetime
-    end_at: datetime
-    total: Counts = field(default_factory=Counts)
-    per_procedure: dict[str, Counts] = field(default_factory=dict)  # procedure code → counts
-    procedure_names: dict[str, str] = field(default_factory=dict)
-    dossier_ids: list[int] = field(default_factory=list)  # in order of receipt
-    service_calls: int = 0
-    deadline_runs: int = 0
-    errors: list[str] = field(default_factory=list)
-    unstaffed: list[str] = field(default_factory=list)  # "role@org unit" nobody holds
-
-    def counts_for(self, procedure_code: str) -> Counts:
-        return self.per_procedure.setdefault(procedure_code, Counts())
 
 
 def simulate(session: Session, *, dossiers: int, seed: int, start: datetime | None = None,

@@ -10,7 +10,7 @@ import heapq
 import itertools
 import random
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,9 +43,8 @@ from services.simulation_plan import (
     new_plan,
     next_deadline_run,
 )
+from services.simulation_report import SimulationReport
 
-if TYPE_CHECKING:
-    from services.simulation import SimulationReport
 
 class Simulator:
     """`Simulator` — bộ mô phỏng: runs the dossiers of one `simulate` call into its report."""

@@ -2,7 +2,7 @@
 
 Rules, each refusal naming the field:
 
-* values are plain JSON (:func:`engine.runtime.values.checked`);
+* values are plain JSON (:func:`bpmn.workflow.values.checked`);
 * a required field must be given and not blank (this step's submission, not an inherited value);
 * typed fields: ``string`` text, ``long`` an integer, ``boolean`` true/false, ``date`` an ISO 8601
   date (``2026-02-24``) or date-time, ``enum`` (and any field with options) one of the option ids
@@ -21,8 +21,8 @@ from datetime import date, datetime
 from typing import Any
 
 from bpmn.procedure import FormField, TaskProfile
+from bpmn.workflow.values import checked
 from engine.runtime.errors import InvalidTaskData
-from engine.runtime.values import checked
 
 
 def validate_submission(profile: TaskProfile, data: Mapping[str, Any] | None, *,

@@ -19,11 +19,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn.procedure import CHAIRMAN_APPROVAL, FormField
+from bpmn.workflow.start import utc
+from bpmn.workflow.values import thaw_mapping
 from engine.runtime.errors import EngineError, ReviewNotFresh, TaskNotReady
 from engine.runtime.forms import validate_submission
-from engine.runtime.procedure import ProcedureRuntime, translate_error
-from engine.runtime.start import utc
-from engine.runtime.values import thaw_mapping
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,13 @@ _STATE_NAMES = {TaskState.COMPLETED: "already completed", TaskState.CANCELLED: "
 
 
 class Instance:
-    """One dossier's workflow; never shared between threads."""
+    """One dossier's workflow; never shared between threads.
 
-    def __init__(self, runtime: ProcedureRuntime, workflow, history, state: str | None) -> None:
+    Made by its version's :class:`~engine.runtime.procedure.ProcedureRuntime` (``start`` or
+    ``load``), which it asks for the version's facts, its state format and its error texts.
+    """
+
+    def __init__(self, runtime, workflow, history, state: str | None) -> None:
         self._runtime = runtime
         self._workflow = workflow
         self._history = history
@@ -193,7 +196,7 @@ class Instance:
         return self._change(run, now)
 
     def dump(self) -> str:
-        """The state as JSON text, without the spec (see :mod:`engine.runtime.state`)."""
+        """The state as JSON text, without the spec (see :mod:`bpmn.workflow.state`)."""
         self._check_thread()
         if self._state is None:
             self._state = self._runtime.dump_parts(self._workflow, self._history)
@@ -213,7 +216,7 @@ class Instance:
             self._state = snapshot
             if not isinstance(exc, Exception):
                 raise
-            translated = translate_error(self._runtime, exc)
+            translated = self._runtime.translate_error(exc)
             if translated is None:
                 raise
             raise translated from None

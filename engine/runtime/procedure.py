@@ -14,14 +14,16 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from bpmn import InvalidOption, Procedure, ProcedureError, TaskProfile, parse_procedure
 from bpmn.checks import VP_AUTHORITIES
+from bpmn.workflow.script import ConditionError, RestrictedScriptEngine
+from bpmn.workflow.start import prepare_specs, start_workflow, utc
+from bpmn.workflow.state import History, dump_state, load_state
 from engine.runtime.errors import EngineError, InvalidTaskData
 from engine.runtime.guard import ReviewRule, rule_for
-from engine.runtime.script import RestrictedScriptEngine
-from engine.runtime.start import prepare_specs, start_workflow, utc
-from engine.runtime.state import History, dump_state, load_state
+from engine.runtime.instance import Instance
 
 #: The start variable the approval flow reads to skip the Văn phòng (bpmn/library/README.md).
 REQUIRES_VP_REVIEW = "requires_vp_review"
@@ -102,28 +104,24 @@ class ProcedureRuntime:
         return (self._procedure.process.authority in VP_AUTHORITIES
                 or start_data.get(REQUIRES_VP_REVIEW) is True)
 
-    def start(self, data: dict | None = None, *, now: datetime | None = None):
+    def start(self, data: dict | None = None, *, now: datetime | None = None) -> Instance:
         """A new workflow with *data* as start variables, run until its first human task(s).
 
         *now* is the clock timers start from (default: the wall clock).
         """
-        from engine.runtime.instance import Instance
-
         # The linter ran this same function on this version before it could be published
-        # (engine.runtime.start.trial_start), so what fails here is the dossier's data.
+        # (bpmn.workflow.start.trial_start), so what fails here is the dossier's data.
         try:
             workflow = start_workflow(self._procedure.spec, self._procedure.subprocess_specs, data, now=now)
         except Exception as exc:
-            translated = translate_error(self, exc)
+            translated = self.translate_error(exc)
             if translated is None:
                 raise
             raise translated from None
         return Instance(self, workflow, [], None)
 
-    def load(self, state: str | bytes):
+    def load(self, state: str | bytes) -> Instance:
         """The instance of a dumped state (StateError when it is not this version's)."""
-        from engine.runtime.instance import Instance
-
         workflow, history = self.load_parts(state)
         return Instance(self, workflow, history, state if isinstance(state, str) else None)
 
@@ -139,30 +137,25 @@ class ProcedureRuntime:
     def dump_parts(self, workflow: BpmnWorkflow, history: History) -> str:
         return dump_state(workflow, self._fingerprint, history)
 
-
-def translate_error(runtime: ProcedureRuntime, exc: Exception) -> EngineError | None:
-    """The EngineError for a failure inside SpiffWorkflow's run, or None for our own bugs."""
-    from SpiffWorkflow.exceptions import SpiffWorkflowException
-
-    from engine.runtime.script import ConditionError
-
-    if isinstance(exc, ConditionError):
-        flow = runtime.condition_flows.get((exc.gateway, exc.expression))
-        names = sorted(exc.names)
-        return InvalidTaskData(
-            f"Gateway '{exc.gateway}' cannot decide: the condition on flow '{flow or '?'}' "
-            f"({exc.expression}) fails on the submitted data ({exc.message}).",
-            field=names[0] if names else None, element=flow or exc.gateway)
-    if isinstance(exc, EngineError):
-        return exc
-    if isinstance(exc, SpiffWorkflowException):
-        spec = getattr(exc, "task_spec", None) or getattr(getattr(exc, "task", None), "task_spec", None)
-        element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
-        read = sorted({name for (gateway, text), flow in runtime.condition_flows.items() if gateway == element
-                       for name in runtime.procedure.conditions[flow].names})
-        if read:
+    def translate_error(self, exc: Exception) -> EngineError | None:
+        """The EngineError for a failure inside SpiffWorkflow's run, or None for our own bugs."""
+        if isinstance(exc, ConditionError):
+            flow = self.condition_flows.get((exc.gateway, exc.expression))
+            names = sorted(exc.names)
             return InvalidTaskData(
-                f"Gateway '{element}' cannot choose a flow: no condition holds for "
-                f"{', '.join(read)} and it has no default flow.", field=read[0], element=element)
-        return EngineError(f"The workflow could not continue at '{element}': {exc}", element=element)
-    return None
+                f"Gateway '{exc.gateway}' cannot decide: the condition on flow '{flow or '?'}' "
+                f"({exc.expression}) fails on the submitted data ({exc.message}).",
+                field=names[0] if names else None, element=flow or exc.gateway)
+        if isinstance(exc, EngineError):
+            return exc
+        if isinstance(exc, SpiffWorkflowException):
+            spec = getattr(exc, "task_spec", None) or getattr(getattr(exc, "task", None), "task_spec", None)
+            element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+            read = sorted({name for (gateway, text), flow in self.condition_flows.items() if gateway == element
+                           for name in self.procedure.conditions[flow].names})
+            if read:
+                return InvalidTaskData(
+                    f"Gateway '{element}' cannot choose a flow: no condition holds for "
+                    f"{', '.join(read)} and it has no default flow.", field=read[0], element=element)
+            return EngineError(f"The workflow could not continue at '{element}': {exc}", element=element)
+        return None

@@ -9,13 +9,15 @@ from typing import Any, Callable, Iterable
 from sqlalchemy.orm import Session
 
 from engine import sla
-from engine.runtime import Instance, ProcedureRuntime, ReadyTask, runtime_for
+from engine.runtime import Instance, ProcedureRuntime, ReadyTask
 from services.assignment import Units, step_org_unit_id
+from services.calendar import current_calendar
 from services.errors import N_, Conflict, found
 from services.models import Dossier, DossierStep, ProcedureVersion
 from services.models.dossiers import (
     CLOCK_STOPPED, DONE, OPEN_STATUSES, PROCESSING, RECEIVED, STEP_CANCELLED, STEP_OPEN, STEP_READY,
 )
+from services.procedure_runtime import runtime
 
 
 def utcnow() -> datetime:
@@ -30,14 +32,7 @@ def aware(dt: datetime | None) -> datetime | None:
 
 
 def calendar(session: Session):
-    from services.calendar import current_calendar
-
     return current_calendar(session)
-
-
-def runtime(version: ProcedureVersion) -> ProcedureRuntime:
-    # Keyed by id and content hash: a cached spec can never be applied to other BPMN.
-    return runtime_for(f"version:{version.id}:{version.bpmn_sha256}", lambda: version.bpmn)
 
 
 def get_dossier(session: Session, dossier_id: int) -> Dossier:

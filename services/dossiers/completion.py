@@ -20,13 +20,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+import services.dossiers.completion_sql as sql
 from engine.runtime import (
     EngineError, InvalidTaskData, ReviewNotFresh, TaskNotReady, review_is_fresh, runtime_for,
 )
 from services import audit, dates
 from services.assignment import Units, holds, step_org_unit_id
 from services.calendar import current_calendar
-from services.dossiers import completion_sql as sql
 from services.dossiers.common import aware, dumps, plan_worklist, require_running, settled, utcnow
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
 from services.models import Dossier, DossierStep, OrgUnit, User

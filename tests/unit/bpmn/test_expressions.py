@@ -1,4 +1,4 @@
-"""The restricted expression grammar (engine/expressions.py): accept, refuse, translate, evaluate."""
+"""The restricted expression grammar (bpmn/expressions.py): accept, refuse, translate, evaluate."""
 from __future__ import annotations
 
 import ast
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.expressions import (
+from bpmn.expressions import (
     MAX_LENGTH, Condition, ExpressionError, compile_condition, compile_expression, translate,
 )
 

@@ -10,14 +10,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn import ProcedureError, parse_procedure
-from engine.expressions import compile_expression
+from bpmn.expressions import compile_expression
 from tests.unit.bpmn.builder import FLAVOURS, base, base_flows, base_nodes, document, node
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 class RestrictedEngine(PythonScriptEngine):
-    """What the runtime will do: conditions and timer literals through engine.expressions only."""
+    """What the runtime will do: conditions and timer literals through bpmn.expressions only."""
 
     def evaluate(self, task, expression, external_context=None):
         return compile_expression(expression).evaluate(task.data)

@@ -10,9 +10,9 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine import expressions
+from bpmn import expressions
+from bpmn.workflow import script as runtime_script
 from engine.runtime import FORMAT, EngineError, ProcedureRuntime, StateError
-from engine.runtime import script as runtime_script
 from tests.unit.bpmn.builder import Flow, Node, document
 from tests.unit.engine.test_runtime_atomic import fresh_dump
 from tests.unit.engine.test_runtime_library import (
@@ -245,8 +245,8 @@ def test_unusable_bpmn_is_an_engine_error():
 def test_whole_numbers_round_trip_exactly_up_to_64_bits_and_beyond_are_refused():
     """The state's parser reads 64-bit integers exactly; a larger one would come back as an
     approximate float, so the form data check refuses it, naming the field."""
+    from bpmn.workflow.values import INT_MAX, INT_MIN, checked
     from engine.runtime.errors import InvalidTaskData
-    from engine.runtime.values import INT_MAX, INT_MIN, checked
 
     rt = runtime(CD)
     state = rt.start({"big": INT_MAX, "small": INT_MIN, "nested": {"n": [INT_MAX]}}).dump()
@@ -263,7 +263,7 @@ def test_whole_numbers_round_trip_exactly_up_to_64_bits_and_beyond_are_refused()
 def test_a_state_json_refuses_is_still_read_by_the_lenient_parser_or_called_damaged():
     """orjson is strict; a text it refuses is read by the standard library before being called
     damaged (NaN was never written by the runtime, but is valid to Python's json)."""
-    from engine.runtime.values import INT_MAX, INT_MIN
+    from bpmn.workflow.values import INT_MAX, INT_MIN
 
     rt = runtime(CD)
     state = rt.start({"n": 1}).dump()

@@ -12,7 +12,7 @@ replaced —
 * ``BpmnWorkflow``: writes everything SpiffWorkflow writes except the specs; restores with the
   cached specs and the instance's own script engine;
 * ``Task``: SpiffWorkflow's delta encoding (each task stores what differs from its parent), with
-  the data values restored frozen (see :mod:`engine.runtime.values`).
+  the data values restored frozen (see :mod:`bpmn.workflow.values`).
 
 Every other class (sub-workflows, events, internal data) keeps SpiffWorkflow's converter. The
 registry is built once per process and only read afterwards (its encoder mode is never used), so
@@ -42,8 +42,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime.errors import StateError
-from engine.runtime.values import freeze, json_default
+from bpmn.workflow.errors import StateError
+from bpmn.workflow.values import freeze, json_default
 
 #: Written by orjson; read by it (several times faster than json, on the hot path).
 FORMAT = "quytrinh.engine/2"

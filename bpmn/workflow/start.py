@@ -7,9 +7,9 @@ do next (read the first human tasks, store the state, load it back), so that a f
 lint is a file whose first dossier starts. No code runs: conditions and timers go through the
 restricted script engine, as in production.
 
-This module imports neither :mod:`bpmn` nor the rest of the runtime, so the linter (in
-:mod:`bpmn`) can import it without an import cycle (see docs/architecture.md, "The linter's
-trial start").
+It lives in :mod:`bpmn`, below the runtime (docs/architecture.md, "Layers"): the linter and
+:class:`~engine.runtime.ProcedureRuntime` import this one function, and nothing here imports
+:mod:`engine`.
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from typing import Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime.errors import EngineError
-from engine.runtime.script import RestrictedScriptEngine, install_clock_timers
-from engine.runtime.state import dump_state, load_state
-from engine.runtime.values import checked
+from bpmn.workflow.errors import EngineError
+from bpmn.workflow.script import RestrictedScriptEngine, install_clock_timers
+from bpmn.workflow.state import dump_state, load_state
+from bpmn.workflow.values import checked
 
 #: The fingerprint of a trial state (it is never stored).
 _TRIAL = "trial"

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from engine.runtime.errors import InvalidTaskData
+from bpmn.workflow.errors import InvalidTaskData
 
 #: Nesting deeper than this is refused (it is never needed for a form, and keeps recursion bounded).
 MAX_DEPTH = 32

@@ -1,7 +1,7 @@
 """The script engine (bộ đánh giá biểu thức) SpiffWorkflow calls, with no Python eval or exec.
 
 SpiffWorkflow asks its script engine for three things: gateway conditions, timer expressions and
-scripts. :class:`RestrictedScriptEngine` answers the first two with :mod:`engine.expressions`
+scripts. :class:`RestrictedScriptEngine` answers the first two with :mod:`bpmn.expressions`
 (a checked AST walked by our own interpreter) and refuses the third: the linter already refuses
 script tasks, and an engine that cannot run code is the second lock on that door.
 
@@ -26,8 +26,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition, TimeDateEventDefinition, TimerEventDefinition,
 )
 
-from engine.expressions import Expression, ExpressionError, compile_expression
-from engine.runtime.errors import EngineError
+from bpmn.expressions import Expression, ExpressionError, compile_expression
+from bpmn.workflow.errors import EngineError
 
 
 class ConditionError(EngineError):
@@ -61,7 +61,7 @@ def compiled(text: str) -> Expression:
 
 
 class RestrictedScriptEngine(PythonScriptEngine):
-    """Conditions and timer literals through engine.expressions; never eval, exec or a script.
+    """Conditions and timer literals through bpmn.expressions; never eval, exec or a script.
 
     One per workflow (it carries that workflow's clock), so it is never shared between threads.
     """
