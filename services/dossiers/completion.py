@@ -33,8 +33,10 @@ from services.models import Dossier, DossierStep, OrgUnit, User
 from services.models.dossiers import RETURNED, STEP_COMPLETED, STEP_OPEN
 from services.sqlbatch import Batch
 from services.uow import transaction
+from services.validation import TextField
 
-MAX_OPINION = 4000
+#: The step's opinion (ý kiến), checked against the column that keeps it (refused, never cut).
+OPINION = TextField(DossierStep.opinion, "opinion", N_("The opinion is longer than %(n)d characters."))
 
 
 @dataclass(frozen=True)
@@ -152,9 +154,7 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
     """Complete a step with the form data."""
     now = now or utcnow()
     data = dict(data or {})
-    opinion = (opinion or "").strip() or None
-    if opinion and len(opinion) > MAX_OPINION:
-        raise ValidationError(N_("The opinion is longer than %(n)d characters."), "opinion", n=MAX_OPINION)
+    opinion = OPINION.clean(opinion)
     # The caller's copy of the official may be stale (or expired: reading it would cost a query);
     # who they are now is read with the rest, by id.
     identity = inspect(actor).identity if actor is not None else None
