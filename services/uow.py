@@ -73,6 +73,23 @@ def _describe(session: Session) -> str:
     return "; ".join(parts) or "writes flushed or executed in its open transaction"
 
 
+def end_reads(session: Session) -> Session:
+    """End the read transaction the caller left open, before a use case's own work starts: a
+    COMMIT that writes nothing (and keeps psycopg's prepared statements). UncommittedWork when
+    the session holds changes: nobody authorized them, no event records them. Returns the plain
+    session (a scoped_session's current one)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if holds_writes(session):
+        raise UncommittedWork(
+            "a use case was started on a session that holds changes of its own, which it would have "
+            f"committed without authorization or audit event: {_describe(session)}. Commit or roll "
+            "them back before calling the use case.")
+    if session.in_transaction():
+        session.commit()
+    return session
+
+
 @contextmanager
 def transaction(session: Session, *, lock: bool = True) -> Iterator[Session]:
     """Commit what the block did, or roll all of it back: nothing is ever half-written.
@@ -83,15 +100,7 @@ def transaction(session: Session, *, lock: bool = True) -> Iterator[Session]:
     lock of ``services.audit.lock_chain`` on PostgreSQL. ``lock=False`` is for a use case that
     takes that lock itself, as the first statement of its first batch.
     """
-    if isinstance(session, scoped_session):
-        session = session()
-    if holds_writes(session):
-        raise UncommittedWork(
-            "a use case was started on a session that holds changes of its own, which it would have "
-            f"committed without authorization or audit event: {_describe(session)}. Commit or roll "
-            "them back before calling the use case.")
-    if session.in_transaction():
-        session.commit()  # only reads: COMMIT ends the snapshot (and keeps psycopg's prepared statements)
+    session = end_reads(session)
     try:
         session.connection(execution_options={WRITE_OPTION: True})
         if lock:
