@@ -15,15 +15,16 @@ from services.models import AuditEvent, User
 from services.uow import UncommittedWork, holds_writes, transaction
 from tests.dossier_helpers import form_data, open_steps, performer, procedure, user, vn
 
-DEPARTMENT = "1.003822"
+CHAIRMAN = "1.003822"
 
 
 @pytest.fixture
 def ready_step(db_session):
     """A dossier's second step (the department's văn thư), ready to be claimed; the setup committed."""
     at = vn(2026, 11, 23, 8, 0)
-    dossier = dossiers.receive(db_session, user(db_session, "motcua"), procedure_id=procedure(db_session, DEPARTMENT).id,
-                               applicant_name="Nguyễn Văn An", received_at=at, now=at)
+    dossier = dossiers.receive(db_session, user(db_session, "motcua"),
+                               procedure_id=procedure(db_session, CHAIRMAN).id, applicant_name="Nguyễn Văn An",
+                               received_at=at, now=at)
     first = open_steps(db_session, dossier.id)[0]
     dossiers.complete(db_session, performer(db_session, first), first.id, form_data(db_session, first),
                       now=vn(2026, 11, 23, 9, 0))
