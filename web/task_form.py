@@ -20,13 +20,12 @@ from datetime import date
 from flask_babel import gettext as _
 
 from bpmn.procedure import FormField
-from services.db import TEXT_LIMIT
-from services.dossiers.completion import OPINION as OPINION_RULE
+from services.dossiers.completion import FORM_TEXT_LIMIT, OPINION as OPINION_RULE
 from services.errors import ServiceError
 from web.inbox import parse_day
 
 OPINION = "opinion"
-MAX_TEXT = TEXT_LIMIT  # a text field of the task's form (kept in the step's data)
+MAX_TEXT = FORM_TEXT_LIMIT  # a text field of the task's form: the use case's limit
 _INTEGER = re.compile(r"[+-]?\d{1,18}")
 
 

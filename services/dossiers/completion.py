@@ -26,6 +26,7 @@ from engine.runtime import (
 from services import audit, dates
 from services.assignment import Units, holds, step_org_unit_id
 from services.calendar import current_calendar
+from services.db import TEXT_LIMIT
 from services.dossiers import completion_sql as sql
 from services.dossiers.common import aware, dumps, plan_worklist, require_running, settled, utcnow
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
@@ -37,6 +38,8 @@ from services.validation import TextField
 
 #: The step's opinion (ý kiến), checked against the column that keeps it (refused, never cut).
 OPINION = TextField(DossierStep.opinion, "opinion", N_("The opinion is longer than %(n)d characters."))
+#: A text typed into a field of the task's form, kept in the step's data (refused beyond it, never cut).
+FORM_TEXT_LIMIT = TEXT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,10 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
     now = now or utcnow()
     data = dict(data or {})
     opinion = OPINION.clean(opinion)
+    for key, value in data.items():
+        if isinstance(value, str) and len(value) > FORM_TEXT_LIMIT:
+            raise ValidationError(N_("The field %(name)s is longer than %(n)d characters."), key, name=key,
+                                  n=FORM_TEXT_LIMIT)
     # The caller's copy of the official may be stale (or expired: reading it would cost a query);
     # who they are now is read with the rest, by id.
     identity = inspect(actor).identity if actor is not None else None

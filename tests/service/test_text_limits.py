@@ -129,3 +129,25 @@ def test_required_text_is_refused_when_blank(db_session):
 def test_a_column_without_a_length_is_a_programming_error():
     with pytest.raises(TypeError, match="no length"):
         TextField(Dossier.state, "state", "too long").limit
+
+
+def test_a_completion_refuses_a_form_text_or_an_opinion_over_the_limit(db_session, dossier_id):
+    from services.dossiers.completion import FORM_TEXT_LIMIT
+    from services.models import DossierStep
+    from tests.dossier_helpers import drive, form_data, open_steps, performer
+
+    drive(db_session, dossier_id, start=T0, until="Task_ThamDinh")
+    step = open_steps(db_session, dossier_id)[0]
+    data = form_data(db_session, step)
+    texts = [key for key, value in data.items() if isinstance(value, str) and key != "decision"]
+    assert texts, "the specialist's step has a text field"
+    official, before = performer(db_session, step), _rows(db_session)
+    with pytest.raises(ValidationError) as refused:
+        dossiers.complete(db_session, official, step.id, {**data, texts[0]: "x" * (FORM_TEXT_LIMIT + 1)}, now=T0)
+    assert (refused.value.field, refused.value.params["n"]) == (texts[0], FORM_TEXT_LIMIT)
+    with pytest.raises(ValidationError) as refused:
+        dossiers.complete(db_session, official, step.id, data, opinion="x" * (max_length(DossierStep.opinion) + 1),
+                          now=T0)
+    assert refused.value.field == "opinion"
+    assert _rows(db_session) == before
+    assert db_session.get(DossierStep, step.id).status in ("ready", "claimed")
