@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from services import audit
+from services.actors import Actor, require_role
 from services import login_throttle as throttle
-from services.errors import N_, Conflict, Forbidden, NotFound, ValidationError, found
+from services.errors import N_, Conflict, NotFound, ValidationError, found
 from services.models import OrgUnit, Role, RoleAssignment, User
 from services.login_throttle import KnownDevice, LoginPolicy
 from services.uow import transaction
+from services.validation import TextField
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,80}")
 _SESSION_ID = re.compile(r"(\d{1,18}):(\d{1,18})", re.ASCII)
@@ -26,6 +28,9 @@ _hasher = PasswordHasher()
 # Verifying against this for unknown usernames keeps their response time like a real account's.
 _DUMMY_HASH = _hasher.hash("quytrinh-no-such-user")
 MIN_PASSWORD_LENGTH = 8
+FULL_NAME = TextField(User.full_name, "full_name", N_("The full name is longer than %(n)d characters."),
+                      required=N_("The full name is required."))
+EMAIL = TextField(User.email, "email", N_("The email address is longer than %(n)d characters."))
 
 
 def hash_password(password: str) -> str:
@@ -141,19 +146,18 @@ def _validate_password(password: str) -> None:
                               n=MIN_PASSWORD_LENGTH)
 
 
-def create_user(session: Session, actor: User | str, *, username: str, full_name: str, password: str,
+def create_user(session: Session, actor: Actor, *, username: str, full_name: str, password: str,
                 email: str | None = None) -> User:
     who = _actor(actor)
     username = (username or "").strip()
     if not _USERNAME.fullmatch(username):
         raise ValidationError(N_("The username must be 1–80 letters, digits, '.', '_' or '-'."), "username")
-    if not (full_name or "").strip():
-        raise ValidationError(N_("The full name is required."), "full_name")
+    full_name, email = FULL_NAME.clean(full_name), EMAIL.clean(email)
     _validate_password(password)
     with transaction(session):
         if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
             raise Conflict(N_("The username '%(username)s' is already taken."), "username", username=username)
-        user = User(username=username, full_name=full_name.strip(), email=(email or None),
+        user = User(username=username, full_name=full_name, email=email,
                     password_hash=hash_password(password), active=True, failed_logins=0,
                     created_at=_utcnow())
         session.add(user)
@@ -163,7 +167,7 @@ def create_user(session: Session, actor: User | str, *, username: str, full_name
     return user
 
 
-def set_active(session: Session, actor: User | str, user_id: int, active: bool) -> User:
+def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
     who = _actor(actor)
     if not active and isinstance(actor, User) and actor.id == user_id:
         raise ValidationError(N_("You cannot deactivate your own account."), "user")
@@ -178,7 +182,7 @@ def set_active(session: Session, actor: User | str, user_id: int, active: bool) 
     return user
 
 
-def set_password(session: Session, actor: User | str, user_id: int, password: str) -> None:
+def set_password(session: Session, actor: Actor, user_id: int, password: str) -> None:
     who = _actor(actor)
     _validate_password(password)
     with transaction(session):
@@ -190,7 +194,7 @@ def set_password(session: Session, actor: User | str, user_id: int, password: st
         audit.record(session, who, "password_set", f"user:{user.id}", {"username": user.username})
 
 
-def grant_role(session: Session, actor: User | str, user_id: int, role_code: str, org_unit_id: int) -> RoleAssignment:
+def grant_role(session: Session, actor: Actor, user_id: int, role_code: str, org_unit_id: int) -> RoleAssignment:
     who = _actor(actor)
     with transaction(session):
         user = _get_user(session, user_id)
@@ -212,7 +216,7 @@ def grant_role(session: Session, actor: User | str, user_id: int, role_code: str
     return assignment
 
 
-def revoke_role(session: Session, actor: User | str, assignment_id: int) -> None:
+def revoke_role(session: Session, actor: Actor, assignment_id: int) -> None:
     who = _actor(actor)
     with transaction(session):
         assignment = session.get(RoleAssignment, assignment_id)
@@ -229,13 +233,9 @@ def _get_user(session: Session, user_id: int) -> User:
     return found(session.get(User, user_id), N_("User #%(id)s does not exist."), "user", id=user_id)
 
 
-def _actor(actor: User | str) -> str:
-    """The audit actor; a person must hold the admin role, a string names a system process (demo, CLI)."""
-    if isinstance(actor, User):
-        if not actor.has_role("admin"):
-            raise Forbidden(N_("Only administrators can change accounts and roles."))
-        return actor.username
-    return str(actor)
+def _actor(actor: Actor) -> str:
+    """The audit actor: an administrator, or one of the system's own processes (services.actors)."""
+    return require_role(actor, "admin", N_("Only administrators can change accounts and roles."))
 
 
 def login_holds(session: Session, users: list[User]) -> dict[int, datetime]:

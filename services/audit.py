@@ -20,7 +20,6 @@ from services.models import AuditEvent
 from services.sqlbatch import Batch
 
 GENESIS_HASH = "0" * 64
-SYSTEM = "system"
 ANONYMOUS = "anonymous"
 # Any constant works; it only has to be the same in every process that appends.
 _PG_AUDIT_LOCK = 7_042_001

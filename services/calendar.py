@@ -30,8 +30,9 @@ from engine.calendar import (
     to_local,
 )
 from services import audit
-from services.errors import N_, Conflict, Forbidden, ValidationError
-from services.models import CalendarConfig, User
+from services.actors import Actor, require_role
+from services.errors import N_, Conflict, ValidationError
+from services.models import CalendarConfig
 from services.uow import transaction
 
 STORED, SHIPPED, STATUTORY = "stored", "shipped", "statutory"
@@ -148,13 +149,9 @@ def _empty_stored() -> WorkingCalendar:
 
 # -- validation ------------------------------------------------------------------------------------
 
-def _actor(actor: User | str) -> str:
-    """The audit actor; a person must hold the admin role, a string names a system process."""
-    if isinstance(actor, User):
-        if not actor.has_role("admin"):
-            raise Forbidden(N_("Only administrators can change the working-time calendar."))
-        return actor.username
-    return str(actor)
+def _actor(actor: Actor) -> str:
+    """The audit actor: an administrator, or one of the system's own processes (services.actors)."""
+    return require_role(actor, "admin", N_("Only administrators can change the working-time calendar."))
 
 
 def check_year(year: object) -> int:
@@ -306,7 +303,7 @@ def _year_change(session: Session, who: str, year: int, row, stored: WorkingCale
     })
 
 
-def save_year(session: Session, actor: User | str, year: int, days_off: Iterable[tuple[date, str]],
+def save_year(session: Session, actor: Actor, year: int, days_off: Iterable[tuple[date, str]],
               working_days: Iterable[tuple[date, str]], *,
               expected_revision: int | None = None) -> CalendarState:
     """Store ``year``'s complete list of days off and make-up working days.
@@ -329,7 +326,7 @@ def save_year(session: Session, actor: User | str, year: int, days_off: Iterable
     return load_state(session)
 
 
-def reset_year(session: Session, actor: User | str, year: int, *,
+def reset_year(session: Session, actor: Actor, year: int, *,
                expected_revision: int | None = None) -> CalendarState:
     """Forget what was stored for ``year``: the shipped announcement, else the statutory
     holidays, apply again. A year with nothing stored is left alone (no event)."""
@@ -342,7 +339,7 @@ def reset_year(session: Session, actor: User | str, year: int, *,
     return load_state(session)
 
 
-def update_settings(session: Session, actor: User | str, *, periods: Sequence[tuple[object, object]],
+def update_settings(session: Session, actor: Actor, *, periods: Sequence[tuple[object, object]],
                     receipt_cutoff: object, expected_revision: int | None = None) -> CalendarState:
     """Change the working periods of a day and the receipt cut-off (giờ làm việc, giờ chốt).
 

@@ -51,6 +51,10 @@ class Base(DeclarativeBase):
 
 WRITE_OPTION = "quytrinh_write"
 
+#: Characters of a free text an official types (a reason, an opinion, a note), for the Text columns
+#: that keep one: their ``info={"max_length": TEXT_LIMIT}``, which services.validation checks.
+TEXT_LIMIT = 4000
+
 
 def tune_sqlite(engine: Engine) -> None:
     """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for write transactions on SQLite.

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 import bpmn
 from bpmn import lint as lint_bpmn
 from services import accounts, audit, procedures
+from services.actors import DEMO
 from services.models import OrgUnit, Procedure, Role, RoleAssignment, User
 from services.roles import ROLES
 from services.uow import transaction
 
-ACTOR = "system:demo"
 DEMO_PASSWORD = "quytrinh2026"
 
 # (code, name, kind, parent code)
@@ -107,7 +107,7 @@ def _load_units(session: Session, report: DemoReport) -> None:
             session.flush()
             by_code[code] = unit
             report.created_units += 1
-            audit.record(session, ACTOR, "org_unit_created", f"org_unit:{unit.id}",
+            audit.record(session, DEMO.name, "org_unit_created", f"org_unit:{unit.id}",
                          {"code": code, "name": name, "kind": kind, "parent": parent})
 
 
@@ -116,7 +116,7 @@ def _load_accounts(session: Session, report: DemoReport) -> None:
     for username, full_name, grants in ACCOUNTS:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            user = accounts.create_user(session, ACTOR, username=username, full_name=full_name,
+            user = accounts.create_user(session, DEMO, username=username, full_name=full_name,
                                         password=DEMO_PASSWORD)
             report.created_users += 1
         for role, unit_code in grants:
@@ -124,7 +124,7 @@ def _load_accounts(session: Session, report: DemoReport) -> None:
                 RoleAssignment.user_id == user.id, RoleAssignment.role_code == role,
                 RoleAssignment.org_unit_id == units[unit_code]))
             if not held:
-                accounts.grant_role(session, ACTOR, user.id, role, units[unit_code])
+                accounts.grant_role(session, DEMO, user.id, role, units[unit_code])
                 report.granted_roles += 1
         report.accounts.append((username, DEMO_PASSWORD, ", ".join(f"{r}@{u}" for r, u in grants)))
 

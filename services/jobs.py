@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from engine import sla
 from services import audit
+from services.actors import JOBS
 from services.dossiers.common import aware, calendar, runtime, settle_status, sync_steps, utcnow
 from services.models import (
     AuditEvent, Dossier, DossierStep, Notification, ProcedureVersion, RoleAssignment, User,
@@ -150,7 +151,7 @@ def _record_failure(session: Session, item, name: str, detail: dict, exc: BaseEx
     try:
         with session.begin_nested():
             code = item.code if isinstance(item, Dossier) else item.dossier.code
-            audit.record(session, audit.SYSTEM, FAILED_ACTION, f"dossier:{code}", {
+            audit.record(session, JOBS.name, FAILED_ACTION, f"dossier:{code}", {
                 **detail, "from": item.warning, "to": sla.UNKNOWN,
                 "error": f"{type(exc).__name__}: {str(exc)[:300]}"}, at=now)
             item.warning = sla.UNKNOWN
@@ -175,7 +176,7 @@ def mark_deadlines(session: Session, now: datetime | None = None, warn: int | No
             def write_step(state: str, delta: JobReport, step=step) -> None:
                 delta.notifications += notifier.notify(step, "new_task")
                 if state != step.warning:
-                    audit.record(session, audit.SYSTEM, "step_deadline", f"dossier:{step.dossier.code}",
+                    audit.record(session, JOBS.name, "step_deadline", f"dossier:{step.dossier.code}",
                                  {"step": step.spec_id, "from": step.warning, "to": state}, at=now)
                     step.warning = state
                     delta.steps_marked += 1
@@ -188,7 +189,7 @@ def mark_deadlines(session: Session, now: datetime | None = None, warn: int | No
             Dossier.status.in_(OPEN_STATUSES), Dossier.status.not_in(CLOCK_STOPPED))).all()
         for dossier in dossiers:
             def write_dossier(state: str, delta: JobReport, dossier=dossier) -> None:
-                audit.record(session, audit.SYSTEM, "dossier_deadline", f"dossier:{dossier.code}",
+                audit.record(session, JOBS.name, "dossier_deadline", f"dossier:{dossier.code}",
                              {"from": dossier.warning, "to": state}, at=now)
                 dossier.warning = state
                 delta.dossiers_marked += 1
@@ -231,7 +232,7 @@ def fire_timers(session: Session, now: datetime | None = None) -> JobReport:
                 dossier.state = instance.dump()
                 sync_steps(session, dossier, version, instance, now)
                 settle_status(dossier, instance, now)
-                audit.record(session, audit.SYSTEM, "timer_fired", f"dossier:{dossier.code}", {}, at=now)
+                audit.record(session, JOBS.name, "timer_fired", f"dossier:{dossier.code}", {}, at=now)
                 report.timers_fired += 1
         except Exception as exc:  # noqa: BLE001 — one bad dossier must not stop the others
             session.rollback()
@@ -251,7 +252,7 @@ def _record_timer_failure(session: Session, code: str, exc: BaseException, now: 
                 log.warning("timer job: dossier %s still fails (%s); retried on the next run", code, error)
                 return
             log.error("timer job failed for dossier %s; retried on every run", code, exc_info=exc)
-            audit.record(session, audit.SYSTEM, TIMER_FAILED, obj, {"error": error}, at=now)
+            audit.record(session, JOBS.name, TIMER_FAILED, obj, {"error": error}, at=now)
     except Exception:  # noqa: BLE001 — the failure stays in the log and the run's report
         log.exception("timer job: could not record the failure of dossier %s", code)
 

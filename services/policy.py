@@ -35,8 +35,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from bpmn.profile import POLICY_MIN_REDUCTION, ProfileValueError, describe_fraction, parse_reduction
 from engine.calendar import FIRST_YEAR, LAST_YEAR, to_local
 from services import audit
-from services.errors import N_, Conflict, Forbidden, ServiceError, ValidationError
-from services.models import PolicySetting, User
+from services.actors import Actor, require_role
+from services.errors import N_, Conflict, ServiceError, ValidationError
+from services.models import PolicySetting
 from services.uow import transaction
 
 REDUCTION_KEY = "reduction_minimum"
@@ -175,15 +176,12 @@ def _stored_json(row: PolicySetting | None) -> dict:
         return {"unreadable": row.value[:200]}
 
 
-def _actor(actor: User | str) -> str:
-    if isinstance(actor, User):
-        if not actor.has_role("admin"):
-            raise Forbidden(N_("Only administrators can change the province's policy settings."))
-        return actor.username
-    return str(actor)
+def _actor(actor: Actor) -> str:
+    """The audit actor: an administrator, or one of the system's own processes (services.actors)."""
+    return require_role(actor, "admin", N_("Only administrators can change the province's policy settings."))
 
 
-def update_reduction_policy(session: Session, actor: User | str, *, default: object,
+def update_reduction_policy(session: Session, actor: Actor, *, default: object,
                             years: Mapping[object, object], expected_revision: int | None = None,
                             now: datetime | None = None) -> ReductionPolicy:
     """Replace the minimum cut: *default* for every year and the *years* that differ from it.

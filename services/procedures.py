@@ -31,6 +31,7 @@ from engine.runtime import EngineError, Instance, InvalidTaskData, ProcedureRunt
 from services import audit, policy, version_files
 from services.approval_duties import duty_conflict, separate_duties  # noqa: F401 — duty_conflict for the pages
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
+from services.db import TEXT_LIMIT
 from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.procedures import (
     APPROVED, DRAFT, PUBLISHED, REJECTED, RETIRED, SUBMITTED, VP_REVIEWED,
@@ -38,6 +39,7 @@ from services.models.procedures import (
 from services.procedure_runtime import runtime
 from services.roles import ROLE_CODES
 from services.uow import transaction
+from services.validation import TextField
 
 VP_AUTHORITIES = frozenset({"ubnd_tinh", "chu_tich_ubnd_tinh"})
 CHAIRMAN_ROLES = ("chu_tich", "pho_chu_tich")
@@ -61,7 +63,16 @@ def _holds_in_kind(session: Session, user: User, roles: tuple[str, ...], kind: s
 #: digits (1.000948.H38, 1.012753.H19). The portal's service code, which appends an agency's
 #: e-identifier (1.001612.000.00.00.H48), is not a TTHC code. Upper-case, as published.
 TTHC_CODE = re.compile(r"[1-9]\.[0-9]{6}(?:\.[A-Z][0-9]{2})?")
-MAX_NAME = 500
+
+#: What a designer, the Văn phòng or the Chairman types, each checked against where it is kept.
+PROCEDURE_NAME = TextField(Procedure.name, "name", N_("The procedure name is longer than %(n)d characters."),
+                           required=N_("The procedure name is required."))
+VERSION_FILENAME = TextField(ProcedureVersion.filename, "bpmn", N_("The file name is longer than %(n)d characters."))
+#: Kept only in the approval workflow's data and the audit event: the limit of the other notes.
+SUBMISSION_NOTE = TextField(TEXT_LIMIT, "note", N_("The submission note is longer than %(n)d characters."))
+OPINION = TextField(ProcedureVersion.vp_opinion, "opinion", N_("The opinion is longer than %(n)d characters."),
+                    required=N_("The opinion text is required."))  # the specialist's findings too
+DECISION_NOTE = TextField(ProcedureVersion.approval_note, "note", N_("The note is longer than %(n)d characters."))
 
 
 def normalise_code(code: object) -> str:
@@ -81,11 +92,7 @@ def create_procedure(session: Session, actor: User, *, code: str, name: str, aut
                      agency_id: int) -> Procedure:
     """A new procedure. Its code is unique in the province: one installation serves one
     province's TTHC information system (NĐ 367/2025), so in the whole database."""
-    code, name = normalise_code(code), (name or "").strip()
-    if not name:
-        raise ValidationError(N_("The procedure name is required."), "name")
-    if len(name) > MAX_NAME:
-        raise ValidationError(N_("The procedure name is longer than %(n)d characters."), "name", n=MAX_NAME)
+    code, name = normalise_code(code), PROCEDURE_NAME.clean(name)
     try:
         authority = parse_authority(authority)
     except ValueError:
@@ -122,6 +129,7 @@ def upload_version(session: Session, actor: User, procedure_id: int, *, filename
     _require(actor.has_role("designer", procedure.agency_id),
              N_("Only a process designer of the competent agency can upload its versions."))
     now = now or _now()
+    filename = VERSION_FILENAME.clean(filename) or "upload.bpmn"
     report = lint_upload(session, procedure, data, legal_days=legal_days, reduction=reduction, now=now)
     digest = hashlib.sha256(data).hexdigest()
     budget = report.budget
@@ -129,7 +137,7 @@ def upload_version(session: Session, actor: User, procedure_id: int, *, filename
         number = (session.scalar(select(func.max(ProcedureVersion.number))
                                  .where(ProcedureVersion.procedure_id == procedure.id)) or 0) + 1
         version = ProcedureVersion(
-            procedure_id=procedure.id, number=number, status=DRAFT, filename=(filename or "upload.bpmn")[:255],
+            procedure_id=procedure.id, number=number, status=DRAFT, filename=filename,
             bpmn=version_files.kept_bytes(report, data), bpmn_sha256=digest, legal_minutes=budget.legal_minutes,
             reduction=report.reduction or "0.3", target_minutes=budget.target_minutes,
             allocated_minutes=budget.allocated_minutes, lint_ok=report.ok,
@@ -249,6 +257,7 @@ _EXPECTED = {SUBMIT: DRAFT, VP_CHECK: SUBMITTED, VP_OPINION: SUBMITTED,
 
 
 def submit_version(session: Session, actor: User, version_id: int, note: str = "") -> ProcedureVersion:
+    note = SUBMISSION_NOTE.clean(note)
     with transaction(session):
         version = _version(session, version_id)
         _require(actor.has_role("designer", version.procedure.agency_id),
@@ -257,7 +266,7 @@ def submit_version(session: Session, actor: User, version_id: int, note: str = "
         if not version.lint_ok:
             raise ValidationError(N_("Version %(n)s fails the policy checks and cannot be submitted; "
                                      "fix the errors in its lint report first."), "version", n=version.number)
-        note = (note or "").strip() or f"Trình phê duyệt phiên bản {version.number}"
+        note = note or f"Trình phê duyệt phiên bản {version.number}"
         version.submitted_at = _now()
         _advance(session, actor, version, SUBMIT, {"submission_note": note}, "version_submitted",
                  {"procedure": version.procedure.code, "number": version.number, "note": note})
@@ -269,9 +278,7 @@ def give_vp_opinion(session: Session, actor: User, version_id: int, *, agree: bo
 
     The leader's disagreement returns the version to the designer (draft).
     """
-    opinion = (opinion or "").strip()
-    if not opinion:
-        raise ValidationError(N_("The opinion text is required."), "opinion")
+    opinion = OPINION.clean(opinion)
     with transaction(session):
         version = _version(session, version_id)
         separate_duties(session, actor, version, "review")
@@ -299,6 +306,7 @@ def decide_version(session: Session, actor: User, version_id: int, *, decision: 
     """The Chairman's decision: approve, return (to the designer) or reject."""
     if decision not in ("approve", "return", "reject"):
         raise ValidationError(N_("Unknown decision '%(value)s'."), "decision", value=decision)
+    note = DECISION_NOTE.clean(note)
     with transaction(session):
         version = _version(session, version_id)
         _require(_holds_in_kind(session, actor, CHAIRMAN_ROLES, "province"),
@@ -307,7 +315,7 @@ def decide_version(session: Session, actor: User, version_id: int, *, decision: 
         if version.requires_vp_review and version.status == SUBMITTED:
             raise Conflict(N_("This procedure is decided by the UBND tỉnh or its Chairman: the Văn phòng "
                               "UBND tỉnh must give its opinion before the Chairman decides."), "version")
-        version.approval_note = (note or "").strip() or None
+        version.approval_note = note
         if decision == "approve":
             version.approved_by_id, version.approved_at = actor.id, _now()
         action = {"approve": "version_approved", "return": "version_returned", "reject": "version_rejected"}[decision]

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
 from engine.calendar import TIMEZONE
 from services.errors import N_, ValidationError
@@ -30,6 +30,7 @@ from services.models import Dossier
 from services.models.dossiers import CLOCK_STOPPED, DONE, REJECTED, WITHDRAWN
 from services.simulation_report import SimulationReport
 from services.simulation_runner import Simulator
+from services.uow import end_reads
 
 DEFAULT_END_AT = datetime(2026, 11, 20, 17, 0, tzinfo=TIMEZONE)  # a Friday afternoon
 HISTORY = timedelta(weeks=26)
@@ -50,10 +51,7 @@ def simulate(session: Session, *, dossiers: int, seed: int, start: datetime | No
     end_at = end_at if end_at is not None else start + HISTORY
     if end_at <= start:
         raise ValidationError(N_("The end of the simulation must be after its start."), "end_at")
-    if isinstance(session, scoped_session):  # Flask-SQLAlchemy's db.session (the CLI)
-        session = session()
-    if session.in_transaction():
-        session.commit()  # like services.uow: the caller's open read snapshot ends here
+    session = end_reads(session)  # as a use case: the caller's read snapshot ends, its changes are refused
     # Its own session that keeps what it loaded across commits: the simulator is the one writer of
     # its dossiers, so reloading the same officials, role grants, dossiers and steps after each of
     # thousands of commits would only cost time. Another writer on the same dossier still meets

@@ -32,7 +32,7 @@ from services.models import OrgUnit, Procedure, ProcedureVersion, User
 from services.models.audit import AuditEvent
 from web import serving
 from web.extensions import db
-from web.forms import show_service_error
+from web.forms import TextRule, show_service_error
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
@@ -197,7 +197,7 @@ def tthc_code(form, field) -> None:
 class ProcedureForm(FlaskForm):
     code = StringField(_l("TTHC code"), validators=[DataRequired(), Length(max=40), tthc_code],
                        description=_l("For example 1.004227, or a local code such as 1.000948.H38."))
-    name = StringField(_l("Procedure name"), validators=[DataRequired(), Length(max=procedures.MAX_NAME)])
+    name = StringField(_l("Procedure name"), validators=[DataRequired(), TextRule(procedures.PROCEDURE_NAME)])
     authority = SelectField(_l("Deciding authority"), validators=[DataRequired()])
     agency = SelectField(_l("Competent agency"), coerce=int, validators=[DataRequired()])
 
@@ -316,7 +316,8 @@ def upload(procedure_id: int):
 # --- versions -----------------------------------------------------------------------------------
 
 class SubmitForm(FlaskForm):
-    note = TextAreaField(_l("Submission note"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 2})
+    note = TextAreaField(_l("Submission note"), validators=[Optional(), TextRule(procedures.SUBMISSION_NOTE)],
+                         render_kw={"rows": 2})
 
 
 class PublishForm(FlaskForm):

@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from services import procedures
 from services.errors import ServiceError
@@ -20,24 +20,21 @@ from web.designer import (
     version_or_abort,
 )
 from web.extensions import db
-from web.forms import show_service_error
-
-MAX_OPINION = 4000
-
+from web.forms import TextRule, show_service_error
 
 class VpOpinionForm(FlaskForm):
     agree = RadioField(_l("The office's opinion"), choices=[
         ("yes", _l("Agree: submit to the Chairman")), ("no", _l("Return to the designer"))],
         validators=[Optional()])
     opinion = TextAreaField(_l("Opinion"), validators=[DataRequired(_l("The opinion text is required.")),
-                                                       Length(max=MAX_OPINION)], render_kw={"rows": 5})
+                                                       TextRule(procedures.OPINION)], render_kw={"rows": 5})
 
 
 class DecisionForm(FlaskForm):
     decision = RadioField(_l("Decision"), choices=[
         ("approve", _l("Approve")), ("return", _l("Return to the designer")), ("reject", _l("Reject"))],
         validators=[DataRequired(_l("Choose a decision."))])
-    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_OPINION)], render_kw={"rows": 4})
+    note = TextAreaField(_l("Note"), validators=[TextRule(procedures.DECISION_NOTE)], render_kw={"rows": 4})
 
 
 def _back(version_id: int):

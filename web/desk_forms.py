@@ -15,8 +15,12 @@ from wtforms.validators import DataRequired, Length
 
 from engine.calendar import TIMEZONE
 from services.dossiers import applicant
-from services.dossiers.receive import DEFAULT_MAX_BACKDATE_DAYS, check_received_at
+from services.dossiers.lifecycle import APOLOGY_REASON, CLOSE_REASON, SUPPLEMENT_ITEMS, SUPPLEMENT_REASON
+from services.dossiers.receive import APPLICANT_ADDRESS, APPLICANT_NAME, DEFAULT_MAX_BACKDATE_DAYS, check_received_at
 from services.errors import ServiceError
+from services.models import Dossier
+from services.validation import max_length
+from web.forms import TextRule
 
 _DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
 
@@ -50,18 +54,14 @@ def _checked(field, check) -> None:
 class ReceiveForm(FlaskForm):
     procedure_id = SelectField(_l("Administrative procedure"), coerce=int,
                                validators=[DataRequired(_l("Choose the procedure."))])
-    applicant_name = StringField(_l("Applicant (person or organisation)"), validators=[Length(max=255)])
+    applicant_name = StringField(_l("Applicant (person or organisation)"),
+                                 validators=[TextRule(APPLICANT_NAME)])
     applicant_id_number = StringField(_l("ID number"), validators=[Length(max=40)])
     applicant_phone = StringField(_l("Phone"), validators=[Length(max=40)])
-    applicant_email = EmailField(_l("Email"), validators=[Length(max=255)])
-    applicant_address = StringField(_l("Address"), validators=[Length(max=500)])
+    applicant_email = EmailField(_l("Email"), validators=[Length(max=max_length(Dossier.applicant_email))])
+    applicant_address = StringField(_l("Address"), validators=[TextRule(APPLICANT_ADDRESS)])
     received_at = StringField(_l("Received at (dd/mm/yyyy HH:MM, empty = now)"), validators=[Length(max=20)])
     desk_id = SelectField(_l("One-stop desk"), coerce=int, validate_choice=False)
-
-    def validate_applicant_name(self, field):
-        # The service says the same; checking here too keeps all the field errors on one page.
-        if not (field.data or "").strip():
-            field.errors.append(_("The applicant's name is required."))
 
     def validate_applicant_id_number(self, field):
         _checked(field, applicant.id_number)
@@ -96,24 +96,25 @@ class SupplementForm(FlaskForm):
 
     items = TextAreaField(_l("Documents and contents to supplement (one per line)"),
                           validators=[DataRequired(_l("List what the applicant must supplement.")),
-                                      Length(max=4000)], render_kw={"rows": 6})
+                                      TextRule(SUPPLEMENT_ITEMS)], render_kw={"rows": 6})
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("The reason is required.")),
-                                                     Length(max=4000)], render_kw={"rows": 3})
+                                                     TextRule(SUPPLEMENT_REASON)], render_kw={"rows": 3})
 
 
 class PauseForm(FlaskForm):
     """The clock stops while the applicant fulfils a financial obligation (nghĩa vụ tài chính)."""
 
     reason = TextAreaField(_l("Financial obligation (fee, tax, charge) and how to pay it"),
-                           validators=[DataRequired(_l("The reason is required.")), Length(max=4000)],
-                           render_kw={"rows": 3})
+                           validators=[DataRequired(_l("The reason is required.")),
+                                       TextRule(SUPPLEMENT_REASON)], render_kw={"rows": 3})
 
 
 class ApologyForm(FlaskForm):
     """Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)."""
 
     reason = TextAreaField(_l("Reason for the delay"), validators=[DataRequired(_l("The reason is required.")),
-                                                                   Length(max=4000)], render_kw={"rows": 3})
+                                                                   TextRule(APOLOGY_REASON)],
+                           render_kw={"rows": 3})
     new_due_at = StringField(_l("New return date (dd/mm/yyyy HH:MM)"),
                              validators=[DataRequired(_l("The new return date is required.")), Length(max=20)])
 
@@ -128,5 +129,5 @@ class ApologyForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(_l("Reason given by the applicant"),
-                           validators=[DataRequired(_l("The reason is required.")), Length(max=4000)],
-                           render_kw={"rows": 3})
+                           validators=[DataRequired(_l("The reason is required.")),
+                                       TextRule(CLOSE_REASON)], render_kw={"rows": 3})

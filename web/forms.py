@@ -4,7 +4,11 @@ from __future__ import annotations
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError as FieldError
+
+from services import accounts
+from services.errors import ServiceError
+from services.validation import TextField
 
 
 def show_service_error(form, exc, message: str | None = None) -> None:
@@ -20,6 +24,25 @@ def show_service_error(form, exc, message: str | None = None) -> None:
         form.form_errors.append(text)
 
 
+class TextRule:
+    """A WTForms validator that asks the use case's own rule for a text field (services.validation):
+    the same limit — read from the model at each form, and given to the browser as maxlength — and
+    the same message, shown with the form's other errors. The use case checks it again."""
+
+    def __init__(self, rule: TextField):
+        self.rule = rule
+
+    @property
+    def field_flags(self) -> dict:
+        return {"maxlength": self.rule.limit}
+
+    def __call__(self, form, field) -> None:
+        try:
+            self.rule.clean(field.data)
+        except ServiceError as exc:
+            raise FieldError(_(exc.template, **exc.params)) from None
+
+
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
@@ -31,8 +54,9 @@ class ActionForm(FlaskForm):
 
 class UserCreateForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=255)])
-    email = EmailField(_l("Email"), validators=[Optional(), Email(check_deliverability=False), Length(max=255)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), TextRule(accounts.FULL_NAME)])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(check_deliverability=False),
+                                                TextRule(accounts.EMAIL)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
 
 

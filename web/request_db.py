@@ -10,50 +10,27 @@ A transaction that only read ends with COMMIT instead, which changes nothing in 
 One that wrote is rolled back, as before: a request that failed, one that left ORM changes
 pending, and one whose open transaction flushed ORM changes or ran an INSERT/UPDATE/DELETE
 through the session (a page writing outside a use case's transaction — none should, and the
-log says where).
+log says where). Which transactions wrote is services.uow's knowledge (``holds_writes``): the same
+question a use case asks before it starts.
 """
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, request
-from sqlalchemy import event
+
+from services.uow import holds_writes
 
 log = logging.getLogger(__name__)
 
-_WROTE = "quytrinh_request_wrote"
-
-
-def _flushed(session, _context) -> None:
-    session.info[_WROTE] = True
-
-
-def _executed(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[_WROTE] = True
-
-
-def _ended(session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_WROTE, None)
-
-
-_LISTENERS = (("after_flush", _flushed), ("do_orm_execute", _executed), ("after_transaction_end", _ended))
-
 
 def register(app: Flask, db) -> None:
-    # db.session is one for the process while apps may be many (tests build one each): the
-    # session's listeners are added once.
-    for name, listener in _LISTENERS:
-        if not event.contains(db.session, name, listener):
-            event.listen(db.session, name, listener)
-
     @app.teardown_request
     def _end_read_transaction(exc: BaseException | None) -> None:
         session = db.session()
         if exc is not None or not session.in_transaction():
             return
-        if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
+        if holds_writes(session):
             log.warning("%s %s wrote outside a use case's transaction; rolled back", request.method, request.path)
             session.rollback()
             return

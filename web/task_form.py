@@ -20,11 +20,12 @@ from datetime import date
 from flask_babel import gettext as _
 
 from bpmn.procedure import FormField
+from services.dossiers.completion import FORM_TEXT_LIMIT, OPINION as OPINION_RULE
 from services.errors import ServiceError
 from web.inbox import parse_day
 
 OPINION = "opinion"
-MAX_TEXT = 4000
+MAX_TEXT = FORM_TEXT_LIMIT  # a text field of the task's form: the use case's limit
 _INTEGER = re.compile(r"[+-]?\d{1,18}")
 
 
@@ -44,6 +45,11 @@ class FieldView:
     @property
     def name(self) -> str:
         return OPINION if self.kind == "opinion" else f"f_{self.id}"
+
+    @property
+    def limit(self) -> int:
+        """Characters it takes (also the browser's maxlength): the opinion's is the use case's rule."""
+        return OPINION_RULE.limit if self.kind == "opinion" else MAX_TEXT
 
     @property
     def html_id(self) -> str:
@@ -112,8 +118,8 @@ def parse(views: list[FieldView], opinion: FieldView, submitted) -> tuple[dict, 
             continue
         if not raw:
             continue
-        if len(raw) > MAX_TEXT:
-            view.error, ok = _("%(field)s: at most %(n)d characters.", field=view.label, n=MAX_TEXT), False
+        if len(raw) > view.limit:
+            view.error, ok = _("%(field)s: at most %(n)d characters.", field=view.label, n=view.limit), False
         elif view.kind == "long":
             if _INTEGER.fullmatch(raw):
                 data[view.id] = int(raw)
@@ -128,8 +134,8 @@ def parse(views: list[FieldView], opinion: FieldView, submitted) -> tuple[dict, 
         else:
             data[view.id] = raw
     text = (submitted.get(OPINION) or "").strip()
-    if len(text) > MAX_TEXT:
-        opinion.error, ok = _("%(field)s: at most %(n)d characters.", field=opinion.label, n=MAX_TEXT), False
+    if len(text) > opinion.limit:
+        opinion.error, ok = _("%(field)s: at most %(n)d characters.", field=opinion.label, n=opinion.limit), False
     return data, text, ok
 
 

@@ -22,6 +22,8 @@ import re
 from email_validator import EmailNotValidError, validate_email
 
 from services.errors import N_, ValidationError
+from services.models import Dossier
+from services.validation import max_length
 
 _GROUPING = re.compile(r"[\s.\-()/]+")
 _ID_GROUPING = re.compile(r"[\s.]+")
@@ -74,7 +76,7 @@ def email(value: str | None, field: str = "applicant_email") -> str | None:
         normalized = validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError:
         normalized = None
-    if normalized is None or len(normalized) > 255:
+    if normalized is None or len(normalized) > max_length(Dossier.applicant_email):
         raise ValidationError(N_("The e-mail address '%(value)s' is not valid: expected a form such as "
                                  "name@example.vn."), field, value=_shown(value))
     return normalized

@@ -27,14 +27,19 @@ from engine.runtime import (
 from services import audit, dates
 from services.assignment import Units, holds, step_org_unit_id
 from services.calendar import current_calendar
+from services.db import TEXT_LIMIT
 from services.dossiers.common import aware, dumps, plan_worklist, require_running, settled, utcnow
 from services.errors import N_, Conflict, Forbidden, ValidationError, found
 from services.models import Dossier, DossierStep, OrgUnit, User
 from services.models.dossiers import RETURNED, STEP_COMPLETED, STEP_OPEN
 from services.sqlbatch import Batch
 from services.uow import transaction
+from services.validation import TextField
 
-MAX_OPINION = 4000
+#: The step's opinion (ý kiến), checked against the column that keeps it (refused, never cut).
+OPINION = TextField(DossierStep.opinion, "opinion", N_("The opinion is longer than %(n)d characters."))
+#: A text typed into a field of the task's form, kept in the step's data (refused beyond it, never cut).
+FORM_TEXT_LIMIT = TEXT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -152,9 +157,11 @@ def complete(session: Session, actor: User | None, step_id: int, data: dict | No
     """Complete a step with the form data."""
     now = now or utcnow()
     data = dict(data or {})
-    opinion = (opinion or "").strip() or None
-    if opinion and len(opinion) > MAX_OPINION:
-        raise ValidationError(N_("The opinion is longer than %(n)d characters."), "opinion", n=MAX_OPINION)
+    opinion = OPINION.clean(opinion)
+    for key, value in data.items():
+        if isinstance(value, str) and len(value) > FORM_TEXT_LIMIT:
+            raise ValidationError(N_("The field %(name)s is longer than %(n)d characters."), key, name=key,
+                                  n=FORM_TEXT_LIMIT)
     # The caller's copy of the official may be stale (or expired: reading it would cost a query);
     # who they are now is read with the rest, by id.
     identity = inspect(actor).identity if actor is not None else None

@@ -22,6 +22,7 @@ from services.models.dossiers import (
     CLOCK_STOPPED, DONE, PAUSED, PROCESSING, REJECTED, RETURNED, STEP_CANCELLED, WAITING_SUPPLEMENT, WITHDRAWN,
 )
 from services.uow import transaction
+from services.validation import TextField
 
 #: How far an apology letter may move the return date, in working days after the current one.
 DEFAULT_MAX_EXTENSION_WORKING_DAYS = 60
@@ -40,11 +41,17 @@ def _agency_leader(actor: User, dossier: Dossier) -> bool:
     return any(actor.has_role(r, dossier.agency_id) for r in ("lanh_dao_so", "lanh_dao_phong", "chu_tich"))
 
 
-def _text(value: str | None, field: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(N_("The reason is required."), field)
-    return value[:4000]
+def _reason(stored_in) -> TextField:
+    return TextField(stored_in, "reason", N_("The reason is longer than %(n)d characters."),
+                     required=N_("The reason is required."))
+
+
+#: What an official types here, each checked against the column that keeps it (refused, never cut).
+SUPPLEMENT_REASON = _reason(SupplementRequest.reason)  # also a pause's reason
+SUPPLEMENT_ITEMS = TextField(SupplementRequest.items, "items",
+                             N_("The list of what to supplement is longer than %(n)d characters."))
+APOLOGY_REASON = _reason(ApologyLetter.reason)
+CLOSE_REASON = _reason(Dossier.closed_reason)  # a withdrawal's or a rejection's
 
 
 def stop_clock(session: Session, actor: User, dossier_id: int, *, kind: str, reason: str,
@@ -52,7 +59,7 @@ def stop_clock(session: Session, actor: User, dossier_id: int, *, kind: str, rea
     """kind 'supplement' (waiting_supplement) or 'pause' (paused: financial obligation)."""
     if kind not in ("supplement", "pause"):
         raise ValidationError(N_("Unknown kind '%(value)s'."), "kind", value=kind)
-    now, reason = now or utcnow(), _text(reason, "reason")
+    now, reason, items = now or utcnow(), SUPPLEMENT_REASON.clean(reason), SUPPLEMENT_ITEMS.clean(items)
     with transaction(session):
         dossier = get_dossier(session, dossier_id)
         require_open(dossier)
@@ -62,7 +69,7 @@ def stop_clock(session: Session, actor: User, dossier_id: int, *, kind: str, rea
             raise Conflict(N_("Dossier %(code)s is already waiting (%(status)s)."), "dossier",
                            code=dossier.code, status=dossier.status)
         request = SupplementRequest(dossier_id=dossier.id, kind=kind, reason=reason,
-                                    items=(items or "").strip() or None, requested_at=now,
+                                    items=items, requested_at=now,
                                     requested_by_id=actor.id)
         session.add(request)
         dossier.status = WAITING_SUPPLEMENT if kind == "supplement" else PAUSED
@@ -107,7 +114,7 @@ def resume(session: Session, actor: User, dossier_id: int, *, now: datetime | No
 def issue_apology(session: Session, actor: User, dossier_id: int, *, reason: str, new_due_at: datetime,
                   now: datetime | None = None,
                   max_extension_days: int = DEFAULT_MAX_EXTENSION_WORKING_DAYS) -> ApologyLetter:
-    now, reason = now or utcnow(), _text(reason, "reason")
+    now, reason = now or utcnow(), APOLOGY_REASON.clean(reason)
     if not isinstance(new_due_at, datetime) or new_due_at.tzinfo is None:
         raise ValidationError(N_("The new return date must carry a time zone."), "new_due_at")
     with transaction(session):
@@ -144,7 +151,7 @@ def issue_apology(session: Session, actor: User, dossier_id: int, *, reason: str
 def close(session: Session, actor: User, dossier_id: int, *, outcome: str, reason: str,
           now: datetime | None = None) -> Dossier:
     """outcome 'withdrawn' (the applicant withdraws, at the desk) or 'rejected' (by the agency)."""
-    now, reason = now or utcnow(), _text(reason, "reason")
+    now, reason = now or utcnow(), CLOSE_REASON.clean(reason)
     with transaction(session):
         dossier = get_dossier(session, dossier_id)
         require_open(dossier)

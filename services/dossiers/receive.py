@@ -2,7 +2,8 @@
 
 Everything the desk typed is checked before a dossier code is taken: the receipt time (not in the
 future beyond a small clock skew, not before the back-dating limit, a setting), the applicant's
-national formats (services.dossiers.applicant).
+national formats (services.dossiers.applicant), the length of the name and address (the columns'
+limits, services.validation: refused, never cut).
 """
 from __future__ import annotations
 
@@ -18,15 +19,21 @@ from engine.runtime import EngineError
 from services import audit, dates, procedures
 from services.dossiers import applicant
 from services.dossiers.common import calendar, runtime, settle_status, sync_steps, utcnow
-from services.errors import N_, ValidationError
+from services.errors import N_, Forbidden, ValidationError
 from services.models import Dossier, DossierSequence, OrgUnit, Procedure, User
 from services.models.dossiers import RECEIVED
 from services.uow import transaction
+from services.validation import TextField
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 #: How far back a receipt time may be recorded (a paper receipt typed in later), in calendar days;
 #: 0 leaves only the calendar's own range (from 01/01/1901).
 DEFAULT_MAX_BACKDATE_DAYS = 3650
+APPLICANT_NAME = TextField(Dossier.applicant_name, "applicant_name",
+                           N_("The applicant's name is longer than %(n)d characters."),
+                           required=N_("The applicant's name is required."))
+APPLICANT_ADDRESS = TextField(Dossier.applicant_address, "applicant_address",
+                              N_("The applicant's address is longer than %(n)d characters."))
 
 
 def check_received_at(received_at: datetime, now: datetime, *,
@@ -43,9 +50,11 @@ def check_received_at(received_at: datetime, now: datetime, *,
 
 
 def _desk(session: Session, actor: User, desk_id: int | None) -> OrgUnit:
+    """The desk that receives: one where *actor* holds the one-stop role (Forbidden otherwise — a
+    refusal of who asks, not of what was typed; choosing none of several is the form's error)."""
     desks = [a.org_unit for a in actor.assignments if a.role_code == "mot_cua"]
     if not desks:
-        raise ValidationError(N_("Only one-stop desk officers can receive dossiers."), "desk")
+        raise Forbidden(N_("Only one-stop desk officers can receive dossiers."), "desk")
     if desk_id is None:
         if len(desks) > 1:
             raise ValidationError(N_("Choose the one-stop desk that receives the dossier."), "desk")
@@ -53,7 +62,7 @@ def _desk(session: Session, actor: User, desk_id: int | None) -> OrgUnit:
     for desk in desks:
         if desk.id == desk_id:
             return desk
-    raise ValidationError(N_("You do not work at the chosen one-stop desk."), "desk")
+    raise Forbidden(N_("You do not work at the chosen one-stop desk."), "desk")
 
 
 def next_code(session: Session, agency_code: str, received_at: datetime) -> str:
@@ -82,10 +91,9 @@ def receive(session: Session, actor: User, *, procedure_id: int, applicant_name:
     if received_at.tzinfo is None:
         raise ValidationError(N_("The receipt time must carry a time zone."), "received_at")
     check_received_at(received_at, now, max_backdate_days=max_backdate_days)
-    applicant_name = (applicant_name or "").strip()
-    if not applicant_name:
-        raise ValidationError(N_("The applicant's name is required."), "applicant_name")
     # Before the transaction: a refused value takes no dossier code.
+    applicant_name = APPLICANT_NAME.clean(applicant_name)
+    address = APPLICANT_ADDRESS.clean(applicant_address)
     id_number = applicant.id_number(applicant_id_number)
     phone = applicant.phone(applicant_phone)
     email = applicant.email(applicant_email)
@@ -110,9 +118,9 @@ def receive(session: Session, actor: User, *, procedure_id: int, applicant_name:
             due = cal.add_working_time(received_at, version.target_minutes, receipt=True)
         dossier = Dossier(
             code=code, procedure_id=procedure.id, version_id=version.id, agency_id=procedure.agency_id,
-            desk_id=desk.id, applicant_name=applicant_name[:255],
+            desk_id=desk.id, applicant_name=applicant_name,
             applicant_id_number=id_number, applicant_phone=phone,
-            applicant_email=email, applicant_address=_clean(applicant_address, 500),
+            applicant_email=email, applicant_address=address,
             received_at=received_at, received_by_id=actor.id, target_minutes=version.target_minutes,
             due_at=due, original_due_at=due, status=RECEIVED, state=instance.dump(), stopped_minutes=0,
         )
@@ -128,8 +136,3 @@ def receive(session: Session, actor: User, *, procedure_id: int, applicant_name:
             "received_at": audit.format_at(received_at), "due_at": audit.format_at(due),
             "applicant": applicant_name}, at=now)
     return dossier
-
-
-def _clean(value: str | None, limit: int) -> str | None:
-    value = (value or "").strip()
-    return value[:limit] or None

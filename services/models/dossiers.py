@@ -8,7 +8,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base, UTCDateTime
+from services.db import TEXT_LIMIT, Base, UTCDateTime
 from services.models.accounts import OrgUnit, User
 from services.models.procedures import Procedure, ProcedureVersion
 
@@ -59,7 +59,7 @@ class Dossier(Base):
     result_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     result_class: Mapped[str | None] = mapped_column(String(20), nullable=True)  # early / on_time / late
-    closed_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    closed_reason: Mapped[str | None] = mapped_column(Text, nullable=True, info={"max_length": TEXT_LIMIT})
     state: Mapped[str] = mapped_column(Text)
     state_version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -99,7 +99,7 @@ class DossierStep(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     used_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     data: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON submitted with the completion
-    opinion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    opinion: Mapped[str | None] = mapped_column(Text, nullable=True, info={"max_length": TEXT_LIMIT})
 
     dossier: Mapped[Dossier] = relationship(back_populates="steps")
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
@@ -125,8 +125,8 @@ class SupplementRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="supplement")  # supplement / pause
-    reason: Mapped[str] = mapped_column(Text)
-    items: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, info={"max_length": TEXT_LIMIT})
+    items: Mapped[str | None] = mapped_column(Text, nullable=True, info={"max_length": TEXT_LIMIT})
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -140,7 +140,7 @@ class ApologyLetter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, info={"max_length": TEXT_LIMIT})
     previous_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     new_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base, UTCDateTime
+from services.db import TEXT_LIMIT, Base, UTCDateTime
 from services.models.accounts import OrgUnit, User
 
 # Version statuses, in lifecycle order (DESIGN.md, "Procedure versions").
@@ -61,10 +61,10 @@ class ProcedureVersion(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    vp_opinion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    vp_opinion: Mapped[str | None] = mapped_column(Text, nullable=True, info={"max_length": TEXT_LIMIT})
     vp_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     vp_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True, info={"max_length": TEXT_LIMIT})
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

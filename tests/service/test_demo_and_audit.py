@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from services import audit, demo
+from services import actors, audit, demo
 from services.db import Base
 from services.models import AuditEvent, OrgUnit, RoleAssignment, User
 
@@ -86,7 +86,7 @@ def test_sqlite_refuses_update_and_delete(db_session, statement):
     with pytest.raises(DBAPIError, match="append-only"):
         db_session.execute(text(statement))
     db_session.rollback()
-    assert db_session.scalar(select(AuditEvent.actor).where(AuditEvent.seq == 1)) == demo.ACTOR
+    assert db_session.scalar(select(AuditEvent.actor).where(AuditEvent.seq == 1)) == actors.DEMO.name
 
 
 def test_failed_change_writes_no_event(db_session):
@@ -95,7 +95,7 @@ def test_failed_change_writes_no_event(db_session):
 
     before = db_session.scalar(select(func.count()).select_from(AuditEvent))
     with pytest.raises(Conflict):
-        accounts.create_user(db_session, "test", username="chutich", full_name="Trùng", password="12345678")
+        accounts.create_user(db_session, actors.CLI, username="chutich", full_name="Trùng", password="12345678")
     assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == before
     assert db_session.scalar(select(func.count()).select_from(User).where(User.username == "chutich")) == 1
 

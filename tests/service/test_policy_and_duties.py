@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bpmn import parse_reduction, ProfileValueError
-from services import accounts, policy, procedures
+from services import accounts, actors, policy, procedures
 from services.demo import LIBRARY_DIR
 from services.errors import Conflict, Forbidden, ValidationError
 from services.models import AuditEvent, OrgUnit, PolicySetting, Procedure
@@ -164,7 +164,7 @@ def submitted(db_session):
 
 def _grant(db_session, username, role, unit_code):
     unit = db_session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code))
-    accounts.grant_role(db_session, "test", _user(db_session, username).id, role, unit.id)
+    accounts.grant_role(db_session, actors.CLI, _user(db_session, username).id, role, unit.id)
 
 
 def test_specialist_and_leader_are_two_people(db_session, submitted):

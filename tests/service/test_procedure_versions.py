@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from services import procedures
+from services import actors, procedures
 from services.errors import Conflict, Forbidden, ValidationError
 from services.models import AuditEvent, OrgUnit, Procedure, ProcedureVersion, User
 from services.models.procedures import APPROVED, DRAFT, PUBLISHED, RETIRED, SUBMITTED, VP_REVIEWED
@@ -105,7 +105,7 @@ def test_roles_and_self_approval(db_session, people):
     # The Chairman who designed a version cannot approve it.
     from services import accounts
     province = db_session.scalar(select(OrgUnit).where(OrgUnit.code == "H01"))
-    accounts.grant_role(db_session, "test", people["thietke"].id, "chu_tich", province.id)
+    accounts.grant_role(db_session, actors.CLI, people["thietke"].id, "chu_tich", province.id)
     with pytest.raises(Forbidden, match="own version"):
         procedures.decide_version(db_session, people["thietke"], v.id, decision="approve")
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from services import accounts
+from services import accounts, actors
 from services.models import AuditEvent, User
 from tests.conftest import csrf_token, login
 
@@ -85,7 +85,7 @@ def test_a_hold_expires(db_session):
 
 def test_deactivated_user_cannot_log_in(client, db_session):
     user = _user(db_session, "chuyenvien")
-    accounts.set_active(db_session, "test", user.id, False)
+    accounts.set_active(db_session, actors.CLI, user.id, False)
     response = login(client, "chuyenvien")
     assert response.status_code == 401
     assert "vô hiệu hóa" in response.get_data(as_text=True)
@@ -95,7 +95,7 @@ def test_deactivated_user_cannot_log_in(client, db_session):
 def test_deactivation_ends_a_running_session(client, db_session):
     login(client, "chuyenvien")
     assert client.get("/").status_code == 200
-    accounts.set_active(db_session, "test", _user(db_session, "chuyenvien").id, False)
+    accounts.set_active(db_session, actors.CLI, _user(db_session, "chuyenvien").id, False)
     db_session.commit()
     assert client.get("/").status_code == 302
 

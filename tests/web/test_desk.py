@@ -197,6 +197,24 @@ def test_an_officer_at_two_desks_chooses_the_desk(client, db_session):
     assert _dossier(db_session, code).desk_id == commune_desk.id
 
 
+def test_a_desk_the_officer_does_not_work_at_is_forbidden_not_a_form_error(client, db_session):
+    """The service refuses who asks (Forbidden): the page answers 403, with the refusal next to the desk."""
+    from services import accounts
+    from services.models import OrgUnit
+
+    units = {u.code: u for u in db_session.scalars(select(OrgUnit))}
+    accounts.grant_role(db_session, user(db_session, "admin"), user(db_session, "motcua").id, "mot_cua",
+                        units["H01.60.01"].id)
+    login(client, "motcua")
+    before = _count(db_session)
+    response = client.post("/desk/receive", data={**_receive_data(client, db_session),
+                                                  "desk_id": str(units["H01.61.01"].id)})  # not one of his
+    assert response.status_code == 403
+    assert _field_errors(response.get_data(as_text=True), "desk_id") == [
+        "Bạn không làm việc tại Bộ phận Một cửa đã chọn."]
+    assert _count(db_session) == before
+
+
 def test_the_receipt_lists_the_documents_attached_at_the_receiving_step(desk, db_session, tmp_path):
     import io
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, func, select
 
-from services import accounts
+from services import accounts, actors
 from services.models import AuditEvent, LoginThrottle, User
 from tests.conftest import csrf_token, login
 
@@ -117,7 +117,7 @@ def _held_back_pair(app, address: str, username: str) -> None:
 
 
 def test_unknown_wrong_held_back_and_inactive_answer_alike(app, db_session):
-    accounts.set_active(db_session, "test", db_session.scalar(select(User.id).where(User.username == "vanthu.so")),
+    accounts.set_active(db_session, actors.CLI, db_session.scalar(select(User.id).where(User.username == "vanthu.so")),
                         False)
     _held_back_pair(app, C, "chutich")
     answers = {
@@ -153,7 +153,7 @@ def test_every_failing_path_does_the_same_work(app, db_session, monkeypatch):
     the answer's time cannot tell them apart."""
     from web.extensions import db
 
-    accounts.set_active(db_session, "test", db_session.scalar(select(User.id).where(User.username == "vanthu.so")),
+    accounts.set_active(db_session, actors.CLI, db_session.scalar(select(User.id).where(User.username == "vanthu.so")),
                         False)
     app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 5
     _held_back_pair(app, C, "chutich")

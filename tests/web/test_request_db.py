@@ -115,3 +115,33 @@ def test_the_sessions_listeners_are_added_once_however_many_apps(app, tmp_path):
                 ("after_flush", "do_orm_execute", "after_transaction_end")] == [1, 1, 1]
     finally:
         session.close()
+
+
+def test_a_page_that_changed_something_cannot_have_a_use_case_commit_it(app, client, caplog):
+    """A view that changed an object and then called a use case: before, the use case committed the
+    change with its own work (no authorization, no audit event). Now the use case refuses to start
+    (services.uow.UncommittedWork, a programming error: 500, logged), and nothing is saved."""
+    from sqlalchemy import func
+
+    from services import accounts
+    from services.models import AuditEvent, User
+    from web.extensions import db
+
+    @app.get("/_probe/changes-then-logs-out")
+    def changes_then_logs_out():
+        user = db.session.scalar(select(User).where(User.username == "chuyenvien"))
+        user.full_name = "Changed by a page, committed by a use case"
+        accounts.record_logout(db.session, user)
+        return "ok"
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        db.session.remove()
+    with caplog.at_level(logging.ERROR):
+        assert client.get("/_probe/changes-then-logs-out").status_code == 500
+    assert "UncommittedWork" in caplog.text and "User#" in caplog.text
+    with app.app_context():
+        assert db.session.scalar(select(User.full_name).where(User.username == "chuyenvien")) != (
+            "Changed by a page, committed by a use case")
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
